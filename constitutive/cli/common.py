@@ -1,0 +1,45 @@
+"""Shared CLI helpers: model selection by name with ``--param NAME=VALUE`` options."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def add_model_arguments(p: argparse.ArgumentParser, positional: bool = True) -> None:
+    """Add ``MODEL`` (or ``--model``) and repeatable ``--param NAME=VALUE``."""
+    if positional:
+        p.add_argument("model", help="registered model name (see `constitutive models`)")
+    else:
+        p.add_argument("--model", required=True, help="registered model name")
+    p.add_argument(
+        "--param", "-p", action="append", default=[], metavar="NAME=VALUE",
+        help="parameter value; lists as comma-separated numbers or JSON (repeatable)",
+    )
+
+
+def parse_params(items: list[str]) -> dict:
+    """Parse ``NAME=VALUE`` strings; VALUE is a number, ``a,b,c`` or a JSON list."""
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise ValueError(f"--param: expected NAME=VALUE, got {item!r}")
+        name, raw = item.split("=", 1)
+        name, raw = name.strip(), raw.strip()
+        try:
+            value = json.loads(raw) if raw.startswith("[") else (
+                [float(x) for x in raw.split(",")] if "," in raw else float(raw)
+            )
+        except ValueError as exc:
+            raise ValueError(f"--param {name}: cannot read {raw!r} as a number or list") from exc
+        out[name] = value
+    return out
+
+
+def make_model(name: str, param_items: list[str], **extra):
+    """Instantiate a registered model from CLI arguments."""
+    import materials
+
+    params = parse_params(param_items)
+    params.update({k: v for k, v in extra.items() if v is not None})
+    return materials.get(name, **params)

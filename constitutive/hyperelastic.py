@@ -1,0 +1,261 @@
+"""The autodiff engine: a strain energy ``W(E)`` -> stress and tangent in Mandel form.
+
+A subclass of :class:`Hyperelastic` defines only ``energy(self, E)`` of the symmetric
+Green-Lagrange strain ``E`` (shape ``(..., 3, 3)``) and declares its parameters as annotated
+class attributes. The engine differentiates ``w(e) = W(from_mandel(e))`` with respect to the six
+Mandel coordinates ``e``; because the Mandel basis is orthonormal,
+
+* ``s = dw/de`` is the Mandel vector of ``S = dW/dE``, and
+* ``D = d2w/de de`` is the 6x6 Mandel matrix of ``CC = d2W/dE dE`` (minor symmetries by
+  construction, major symmetry because it is a Hessian).
+
+Batched points are independent, so the Jacobian of all stresses with respect to all strains is
+block-diagonal: one reverse pass of ``sum(W)`` gives every stress and one reverse pass of
+``sum(s_i)`` per Mandel component gives column ``i`` of every tangent (seven passes in all,
+never a dense Jacobian).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from . import kinematics as kin
+from . import mandel
+from .parameters import Parameter, collect_parameters
+from .tensors import det
+from .validation import (
+    DEFAULT_DTYPE,
+    as_scalar_param,
+    as_tensor,
+    check_positive_det,
+    check_symmetric,
+)
+
+
+class Hyperelastic:
+    """Base class of hyperelastic materials defined by a strain-energy function ``W(E)``.
+
+    Subclasses implement :meth:`energy` and declare parameters (see
+    :mod:`constitutive.parameters`). They may also implement :meth:`initial_moduli` (initial
+    shear and bulk modulus in terms of the parameters) and :meth:`validate` (extra checks).
+
+    Parameters
+    ----------
+    dtype : torch.dtype, keyword-only
+        Floating dtype of states and parameters; ``torch.float64`` by default.
+    device : keyword-only
+        Device of the parameters (``"cpu"``, ``"cuda"``); inputs on other devices are moved.
+    **params
+        Values of the declared parameters (numbers, lists or tensors; tensors may require grad).
+    """
+
+    #: registry name (set by :func:`materials.register`)
+    name: str = ""
+    #: literature reference, shown by the CLI and README
+    reference: str = ""
+    #: True for models used with J = 1 enforced by a pressure (driver, fitting)
+    incompressible: bool = False
+    parameters: dict[str, Parameter] = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.parameters = collect_parameters(cls)
+
+    def __init__(self, *, dtype: torch.dtype = DEFAULT_DTYPE, device=None, **params):
+        if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+            raise TypeError(f"dtype: expected a floating torch.dtype, got {dtype!r}")
+        self.dtype = dtype
+        self.device = torch.device(device) if device is not None else torch.device("cpu")
+        unknown = sorted(set(params) - set(self.parameters))
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__}: unknown parameter(s) {unknown}; "
+                f"expected some of {list(self.parameters)}"
+            )
+        for pname, spec in self.parameters.items():
+            value = params.get(pname, spec.default)
+            if value is None:
+                raise TypeError(f"{type(self).__name__}: missing required parameter {pname!r}")
+            t = as_scalar_param(value, pname, dtype, self.device)
+            spec.check(t)
+            setattr(self, pname, t)
+        self.validate()
+
+    # ------------------------------------------------------------------ to be overridden
+    def energy(self, E: torch.Tensor) -> torch.Tensor:
+        """Strain energy per unit reference volume; E (...,3,3) symmetric -> W (...)."""
+        raise NotImplementedError(f"{type(self).__name__} must implement energy(self, E)")
+
+    def validate(self) -> None:
+        """Extra parameter checks beyond bounds (override; raise ``ValueError``)."""
+
+    def initial_moduli(self) -> tuple[float, float]:
+        """Initial shear modulus G and bulk modulus K (``math.inf`` if incompressible)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} does not declare its initial moduli; implement "
+            "initial_moduli(self) -> (G, K)"
+        )
+
+    # ------------------------------------------------------------------ parameters
+    def parameter_values(self) -> dict[str, float | list[float]]:
+        """Plain-Python parameter values (JSON-serialisable)."""
+        out = {}
+        for pname in self.parameters:
+            v = getattr(self, pname).detach().cpu()
+            out[pname] = float(v) if v.ndim == 0 else [float(x) for x in v.reshape(-1)]
+        return out
+
+    def replace(self, **params) -> Hyperelastic:
+        """New material of the same class with some parameters changed."""
+        values = {k: getattr(self, k) for k in self.parameters}
+        values.update(params)
+        return type(self)(dtype=self.dtype, device=self.device, **values)
+
+    def __repr__(self) -> str:
+        vals = ", ".join(f"{k}={v}" for k, v in self.parameter_values().items())
+        return f"{type(self).__name__}({vals})"
+
+    # ------------------------------------------------------------------ inputs
+    def _strain_mandel(self, e, name: str = "e") -> torch.Tensor:
+        return as_tensor(e, name, (6,), self.dtype, self.device)
+
+    def _strain_tensor(self, E, name: str = "E") -> torch.Tensor:
+        t = as_tensor(E, name, (3, 3), self.dtype, self.device)
+        check_symmetric(t, name)
+        return t
+
+    def _deformation_gradient(self, F, name: str = "F") -> torch.Tensor:
+        t = as_tensor(F, name, (3, 3), self.dtype, self.device)
+        check_positive_det(det(t.detach()), name)
+        return t
+
+    # ------------------------------------------------------------------ Mandel core
+    def energy_mandel(self, e) -> torch.Tensor:
+        """``W`` at Mandel strains ``e`` (...,6) -> (...)."""
+        e = self._strain_mandel(e)
+        return self._energy_of_mandel(e)
+
+    def _energy_of_mandel(self, e: torch.Tensor) -> torch.Tensor:
+        W = self.energy(mandel.from_mandel(e))
+        if W.shape != e.shape[:-1]:
+            raise ValueError(
+                f"{type(self).__name__}.energy: returned shape {tuple(W.shape)}, expected the "
+                f"batch shape {tuple(e.shape[:-1])}"
+            )
+        return W
+
+    def stress_mandel(self, e, create_graph: bool = False) -> torch.Tensor:
+        """Mandel 2nd Piola-Kirchhoff stress ``s = dW/de``; e (...,6) -> (...,6)."""
+        e = self._strain_mandel(e)
+        with torch.enable_grad():
+            x = e if (create_graph and e.requires_grad) else e.detach().requires_grad_(True)
+            W = self._energy_of_mandel(x)
+            (s,) = _grad(W.sum(), x, create_graph=create_graph)
+        return s if create_graph else s.detach()
+
+    def stress_tangent_mandel(self, e, create_graph: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mandel stress ``s`` (...,6) and tangent ``D = d2W/de de`` (...,6,6).
+
+        Parameters
+        ----------
+        e : (..., 6) Mandel Green-Lagrange strain
+        create_graph : keep ``s`` and ``D`` differentiable (e.g. w.r.t. parameters that
+            require grad, for fitting). Without it both are detached.
+        """
+        e = self._strain_mandel(e)
+        return self._stress_tangent_mandel_eager(e, create_graph)
+
+    def _stress_tangent_mandel_eager(self, e: torch.Tensor, create_graph: bool):
+        with torch.enable_grad():
+            x = e if (create_graph and e.requires_grad) else e.detach().requires_grad_(True)
+            W = self._energy_of_mandel(x)
+            (s,) = _grad(W.sum(), x, create_graph=True)
+            cols = []
+            for i in range(6):
+                (col,) = _grad(s[..., i].sum(), x, create_graph=create_graph, retain_graph=True)
+                cols.append(col)
+            D = torch.stack(cols, dim=-1)
+        if not create_graph:
+            return s.detach(), D.detach()
+        return s, D
+
+    # ------------------------------------------------------------------ tensor forms
+    def stress_tangent(self, E, create_graph: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """``S`` (...,3,3) and ``CC`` (...,3,3,3,3) at a symmetric Green-Lagrange strain ``E``."""
+        E = self._strain_tensor(E)
+        s, D = self.stress_tangent_mandel(mandel.to_mandel(E), create_graph)
+        return mandel.from_mandel(s), mandel.from_mandel4(D)
+
+    def pk2(self, F, create_graph: bool = False) -> torch.Tensor:
+        """2nd Piola-Kirchhoff stress ``S`` (...,3,3) from ``F`` (...,3,3)."""
+        F = self._deformation_gradient(F)
+        return mandel.from_mandel(self.stress_mandel(kin.strain_mandel_from_F(F), create_graph))
+
+    def pk1(self, F, create_graph: bool = False) -> torch.Tensor:
+        """1st Piola-Kirchhoff stress ``P = F S``."""
+        F = self._deformation_gradient(F)
+        return kin.pk1_from_pk2(F, self.pk2(F, create_graph))
+
+    def kirchhoff(self, F) -> torch.Tensor:
+        """Kirchhoff stress ``tau = F S F^T``."""
+        F = self._deformation_gradient(F)
+        return kin.kirchhoff_from_pk2(F, self.pk2(F))
+
+    def cauchy(self, F) -> torch.Tensor:
+        """Cauchy stress ``sigma = F S F^T / J``."""
+        F = self._deformation_gradient(F)
+        return kin.cauchy_from_pk2(F, self.pk2(F))
+
+    def _S_CC(self, F: torch.Tensor, create_graph: bool = False):
+        s, D = self.stress_tangent_mandel(kin.strain_mandel_from_F(F), create_graph)
+        return mandel.from_mandel(s), mandel.from_mandel4(D)
+
+    def pk1_tangent(self, F, create_graph: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """``P`` (...,3,3) and ``A = dP/dF`` (...,3,3,3,3), ``A[..., i, J, k, L]``."""
+        F = self._deformation_gradient(F)
+        S, CC = self._S_CC(F, create_graph)
+        return kin.pk1_from_pk2(F, S), kin.dPdF_from_material_tangent(F, S, CC)
+
+    def spatial_tangent(self, F) -> tuple[torch.Tensor, torch.Tensor]:
+        """Cauchy stress ``sigma`` and spatial tangent ``c = J^-1 FFFF:CC`` (...,3,3,3,3)."""
+        F = self._deformation_gradient(F)
+        S, CC = self._S_CC(F)
+        return kin.cauchy_from_pk2(F, S), kin.spatial_tangent(F, CC)
+
+    def ddsdde_abaqus(self, F) -> tuple[torch.Tensor, torch.Tensor]:
+        """Cauchy stress (...,6) and DDSDDE (...,6,6) in Abaqus conventions.
+
+        Order 11, 22, 33, 12, 13, 23; stress unscaled; DDSDDE maps engineering shear strain
+        increments to Cauchy stress increments and is the tangent of the Jaumann rate of the
+        Kirchhoff stress divided by J (see :mod:`constitutive.kinematics`).
+        """
+        F = self._deformation_gradient(F)
+        S, CC = self._S_CC(F)
+        sigma = kin.cauchy_from_pk2(F, S)
+        CJ = kin.spatial_tangent(F, CC) + kin.jaumann_correction(sigma)
+        stress = mandel.mandel_to_voigt_stress(mandel.to_mandel(sigma), ordering="abaqus")
+        return stress, kin.ddsdde_abaqus_from_tensor(CJ)
+
+    def tangent_at_reference(self) -> torch.Tensor:
+        """Mandel tangent at ``E = 0`` (6,6)."""
+        e0 = torch.zeros(6, dtype=self.dtype, device=self.device)
+        return self.stress_tangent_mandel(e0)[1]
+
+    def linear_stiffness_mandel(self) -> torch.Tensor:
+        """Isotropic linear-elastic stiffness from :meth:`initial_moduli` (6,6)."""
+        G, K = self.initial_moduli()
+        if math.isinf(float(K)):
+            raise ValueError(f"{type(self).__name__} is incompressible: no finite linear stiffness")
+        return mandel.isotropic_stiffness_mandel(float(G), float(K), self.dtype, self.device)
+
+
+def _grad(out: torch.Tensor, x: torch.Tensor, create_graph: bool, retain_graph: bool | None = None):
+    """``torch.autograd.grad`` restricted to ``x``; a constant output gives a zero gradient."""
+    if not out.requires_grad:
+        return (torch.zeros_like(x),)
+    (g,) = torch.autograd.grad(
+        out, x, create_graph=create_graph, retain_graph=retain_graph, allow_unused=True
+    )
+    return (torch.zeros_like(x) if g is None else g,)

@@ -1,0 +1,126 @@
+"""Input validation: clear errors naming the argument, never a silent NaN.
+
+All public entry points of the engine pass their array arguments through these helpers.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import torch
+
+DEFAULT_DTYPE = torch.float64
+SYMMETRY_RTOL = 1e-8
+
+
+def as_tensor(
+    x,
+    name: str,
+    trailing: tuple[int, ...],
+    dtype: torch.dtype = DEFAULT_DTYPE,
+    device: torch.device | str | None = None,
+) -> torch.Tensor:
+    """Convert ``x`` to a tensor of ``dtype`` and check its trailing shape and finiteness.
+
+    Integer, boolean, list and NumPy input is converted to ``dtype``. A floating tensor of a
+    different floating dtype is refused (``TypeError``) instead of silently changing precision.
+    """
+    if isinstance(x, torch.Tensor):
+        t = x
+        if t.is_complex():
+            raise TypeError(f"{name}: complex tensors are not supported, expected real {dtype}")
+        if t.is_floating_point() and t.dtype != dtype:
+            raise TypeError(
+                f"{name}: got dtype {t.dtype}, expected {dtype}; convert it with "
+                f"`.to({dtype})` or create the material with dtype={t.dtype}"
+            )
+        if not t.is_floating_point():
+            t = t.to(dtype)
+        if device is not None and t.device != torch.device(device):
+            t = t.to(device)
+    else:
+        try:
+            arr = np.asarray(x)
+        except Exception as exc:  # pragma: no cover - exotic objects
+            raise TypeError(f"{name}: cannot convert {type(x).__name__} to an array") from exc
+        if arr.dtype == object or not (
+            np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
+        ):
+            raise TypeError(f"{name}: expected numbers, got array of dtype {arr.dtype}")
+        if np.iscomplexobj(arr):
+            raise TypeError(f"{name}: complex input is not supported")
+        if np.issubdtype(arr.dtype, np.floating) and arr.dtype != np.float64 and dtype == torch.float64:
+            raise TypeError(
+                f"{name}: got NumPy dtype {arr.dtype}, expected float64; convert with "
+                "`.astype(numpy.float64)`"
+            )
+        t = torch.as_tensor(arr.astype(np.float64) if arr.dtype != np.float64 else arr, device=device)
+        t = t.to(dtype)
+    check_shape(t, name, trailing)
+    check_finite(t, name)
+    return t
+
+
+def check_shape(t: torch.Tensor, name: str, trailing: tuple[int, ...]) -> None:
+    """Raise ``ValueError`` unless ``t`` ends in ``trailing``."""
+    n = len(trailing)
+    if t.ndim < n or tuple(t.shape[t.ndim - n:]) != tuple(trailing):
+        want = "(..., " + ", ".join(str(s) for s in trailing) + ")"
+        raise ValueError(f"{name}: expected shape {want}, got {tuple(t.shape)}")
+
+
+def check_finite(t: torch.Tensor, name: str) -> None:
+    """Raise ``ValueError`` if ``t`` holds NaN or infinite entries (says how many)."""
+    with torch.no_grad():
+        bad = ~torch.isfinite(t)
+        if bool(bad.any()):
+            raise ValueError(
+                f"{name}: contains {int(bad.sum())} non-finite value(s) (NaN or inf); "
+                "expected finite numbers"
+            )
+
+
+def check_symmetric(t: torch.Tensor, name: str, rtol: float = SYMMETRY_RTOL) -> None:
+    """Raise ``ValueError`` if a (...,3,3) tensor is not symmetric within ``rtol``.
+
+    The tolerance is relative to the largest absolute entry of each matrix (absolute ``rtol``
+    for the zero tensor).
+    """
+    with torch.no_grad():
+        asym = (t - t.transpose(-1, -2)).abs().amax((-1, -2))
+        scale = t.abs().amax((-1, -2)).clamp_min(1.0)
+        worst = (asym / scale).max() if asym.numel() else torch.tensor(0.0)
+        if float(worst) > rtol:
+            raise ValueError(
+                f"{name}: expected a symmetric tensor (|A - A^T| <= {rtol:g} max|A|), "
+                f"largest relative asymmetry {float(worst):.3g}"
+            )
+
+
+def check_positive_det(detF: torch.Tensor, name: str = "F") -> None:
+    """Raise ``ValueError`` if any ``det F <= 0`` (inverted or degenerate element/state)."""
+    with torch.no_grad():
+        bad = detF <= 0
+        if bool(bad.any()):
+            first = tuple(int(i) for i in torch.nonzero(bad)[0]) if bad.ndim else ()
+            raise ValueError(
+                f"{name}: det F must be > 0, got {int(bad.sum())} state(s) with det F <= 0 "
+                f"(first at index {first}, det F = {float(detF[first] if bad.ndim else detF):.4g})"
+            )
+
+
+def as_scalar_param(value, name: str, dtype: torch.dtype = DEFAULT_DTYPE, device=None) -> torch.Tensor:
+    """Convert a parameter value to a tensor, keeping ``requires_grad`` of tensor input."""
+    if isinstance(value, torch.Tensor):
+        if not value.is_floating_point():
+            value = value.to(dtype)
+        elif value.dtype != dtype:
+            raise TypeError(f"parameter {name!r}: got dtype {value.dtype}, expected {dtype}")
+        t = value if device is None else value.to(device)
+    elif isinstance(value, numbers.Real) or isinstance(value, (list, tuple, np.ndarray)):
+        t = torch.as_tensor(np.asarray(value, dtype=np.float64), device=device).to(dtype)
+    else:
+        raise TypeError(f"parameter {name!r}: expected a number or tensor, got {type(value).__name__}")
+    check_finite(t.detach(), f"parameter {name!r}")
+    return t
