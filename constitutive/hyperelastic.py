@@ -58,6 +58,8 @@ class Hyperelastic:
     #: True for models used with J = 1 enforced by a pressure (driver, fitting)
     incompressible: bool = False
     parameters: dict[str, Parameter] = {}
+    #: non-numeric options: name -> (default, allowed values), e.g. the volumetric function
+    options: dict[str, tuple] = {}
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -68,11 +70,19 @@ class Hyperelastic:
             raise TypeError(f"dtype: expected a floating torch.dtype, got {dtype!r}")
         self.dtype = dtype
         self.device = torch.device(device) if device is not None else torch.device("cpu")
+        for oname, (odefault, choices) in self.options.items():
+            value = params.pop(oname, odefault)
+            if value not in choices:
+                raise ValueError(
+                    f"{type(self).__name__}: option {oname!r} must be one of {list(choices)}, "
+                    f"got {value!r}"
+                )
+            setattr(self, oname, value)
         unknown = sorted(set(params) - set(self.parameters))
         if unknown:
             raise TypeError(
                 f"{type(self).__name__}: unknown parameter(s) {unknown}; "
-                f"expected some of {list(self.parameters)}"
+                f"expected some of {list(self.parameters) + list(self.options)}"
             )
         for pname, spec in self.parameters.items():
             value = params.get(pname, spec.default)
@@ -107,14 +117,20 @@ class Hyperelastic:
             out[pname] = float(v) if v.ndim == 0 else [float(x) for x in v.reshape(-1)]
         return out
 
+    def option_values(self) -> dict[str, object]:
+        """Non-numeric options (e.g. the volumetric function) by name."""
+        return {k: getattr(self, k) for k in self.options}
+
     def replace(self, **params) -> Hyperelastic:
-        """New material of the same class with some parameters changed."""
+        """New material of the same class with some parameters (or options) changed."""
         values = {k: getattr(self, k) for k in self.parameters}
+        values.update(self.option_values())
         values.update(params)
         return type(self)(dtype=self.dtype, device=self.device, **values)
 
     def __repr__(self) -> str:
-        vals = ", ".join(f"{k}={v}" for k, v in self.parameter_values().items())
+        items = {**self.parameter_values(), **self.option_values()}
+        vals = ", ".join(f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}" for k, v in items.items())
         return f"{type(self).__name__}({vals})"
 
     # ------------------------------------------------------------------ inputs
