@@ -8,7 +8,6 @@ import torch
 
 import materials
 from constitutive.umat import (
-    Umat,
     make_umat,
     params_from_props,
     props_from_material,
