@@ -1,0 +1,119 @@
+"""Drucker-type stability check of a fitted isotropic model in principal-stretch space.
+
+Drucker's condition ``d(sigma) : d(eps) > 0`` with the Cauchy stress and logarithmic strain
+(as used by Abaqus for hyperelastic fits) is checked on principal deformations
+``F = diag(exp eps)``:
+
+* compressible: the symmetric part of ``D_ij = d sigma_i / d eps_j`` (3x3) is positive definite;
+* incompressible: ``eps_3 = -eps_1 - eps_2`` and the pressure is arbitrary, so the 2x2 matrix
+  ``D_ij = d (sigma_i - sigma_3) / d eps_j`` (i, j = 1, 2) must be positive definite.
+
+Derivatives by autograd through the stress (exact). Reference: Abaqus Analysis User's Guide,
+sec. "Hyperelastic behavior of rubberlike materials" (material stability); Drucker (1959).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from .. import driver
+from ..tensors import det
+
+
+def drucker_eigenvalues(material, principal_stretches) -> np.ndarray:
+    """Smallest eigenvalue of the symmetric Drucker matrix at principal stretches (N,3) -> (N,).
+
+    For incompressible models only the first two stretches are used (``l3 = 1/(l1 l2)``).
+    Non-finite stresses give ``-inf`` (unstable).
+    """
+    lam = torch.as_tensor(np.asarray(principal_stretches, dtype=np.float64), dtype=material.dtype)
+    incomp = bool(getattr(material, "incompressible", False))
+    with torch.enable_grad():
+        eps = lam.log()[:, : 2 if incomp else 3].clone().requires_grad_(True)
+        full = torch.cat([eps, -eps.sum(-1, keepdim=True)], -1) if incomp else eps
+        F = torch.diag_embed(full.exp())
+        try:
+            S = material.pk2(F, create_graph=True)
+        except ValueError:
+            return np.full(lam.shape[0], -np.inf)
+        sig = F @ S @ F.transpose(-1, -2) / det(F)[:, None, None]
+        s = torch.diagonal(sig, dim1=-2, dim2=-1)
+        s = s[:, :2] - s[:, 2:3] if incomp else s
+        rows = []
+        for i in range(s.shape[1]):
+            (g,) = torch.autograd.grad(s[:, i].sum(), eps, retain_graph=True)
+            rows.append(g)
+        D = torch.stack(rows, 1).detach()
+    Dsym = 0.5 * (D + D.transpose(-1, -2))
+    ok = torch.isfinite(Dsym).all(-1).all(-1)
+    ev = torch.linalg.eigvalsh(torch.where(ok[:, None, None], Dsym, torch.eye(Dsym.shape[-1])))[:, 0]
+    ev = torch.where(ok, ev, torch.full_like(ev, -math.inf))
+    return ev.cpu().numpy()
+
+
+def _principal_from_F(F: np.ndarray) -> np.ndarray:
+    C = np.einsum("nki,nkj->nij", F, F)
+    lam = np.sqrt(np.linalg.eigvalsh(C))[:, ::-1]
+    return lam
+
+
+def _mode_stretches(mode: str, lam: np.ndarray) -> np.ndarray:
+    one = np.ones_like(lam)
+    if mode == "uniaxial":
+        return np.stack([lam, lam**-0.5, lam**-0.5], -1)
+    if mode == "equibiaxial":
+        return np.stack([lam, lam, lam**-2], -1)
+    return np.stack([lam, one, 1 / lam], -1)
+
+
+def check_stability(material, experiments, solutions=None, stretch_range=None, n: int = 60) -> dict:
+    """Drucker stability along the fitted paths and over a wider stretch range.
+
+    Parameters
+    ----------
+    material : fitted model
+    experiments : the fitted experiments (their solved ``F`` are used where ``solutions``,
+        a list of (n,3,3) arrays, is given; else the incompressible principal stretches)
+    stretch_range : (lo, hi) of the wider check in uniaxial, equibiaxial and pure-shear
+        tension and compression; default ``(1/(1.25 l_max), 1.25 l_max)`` with ``l_max`` the
+        largest stretch in the data (at least 2).
+
+    Returns
+    -------
+    dict with ``stable_on_data``, ``stable_in_range``, ``range``, ``first_unstable``
+    (mode -> stretch nearest 1 where the condition fails) and ``min_eigenvalue``.
+    """
+    lmax = max([2.0] + [e.max_stretch() for e in experiments])
+    lo, hi = stretch_range or (1 / (1.25 * lmax), 1.25 * lmax)
+    lam_data = []
+    for k, e in enumerate(experiments):
+        if solutions is not None:
+            lam_data.append(_principal_from_F(np.asarray(solutions[k])))
+        elif e.mode in ("uniaxial", "equibiaxial", "pure_shear"):
+            lam_data.append(_mode_stretches(e.mode, e.stretch))
+    on_data = drucker_eigenvalues(material, np.concatenate(lam_data)) if lam_data else np.ones(1)
+    first, mins = {}, [float(on_data.min())]
+    grid = np.unique(np.concatenate([np.geomspace(lo, 1.0, n), np.geomspace(1.0, hi, n)]))
+    grid = grid[np.abs(grid - 1.0) > 1e-12]
+    for mode in ("uniaxial", "equibiaxial", "pure_shear"):
+        ev = drucker_eigenvalues(material, _mode_stretches(mode, grid))
+        mins.append(float(ev.min()))
+        bad = grid[~(ev > 0)]
+        if bad.size:
+            first[mode] = float(bad[np.argmin(np.abs(np.log(bad)))])
+    return {
+        "stable_on_data": bool((on_data > 0).all()),
+        "stable_in_range": not first,
+        "range": [float(lo), float(hi)],
+        "first_unstable": first,
+        "min_eigenvalue": float(min(mins)),
+    }
+
+
+def solved_F(problem, x) -> list[np.ndarray]:
+    """Solved deformation gradients of every experiment of a problem at ``x``."""
+    mat, _ = problem.space.material(x)
+    return [driver.solve(mat, p).F.detach().cpu().numpy() for p in problem.paths]

@@ -1,0 +1,58 @@
+"""Rebuild data/treloar.h5 and data/kawabata1981.h5 from the reference CSV files.
+
+    python data/build_data.py [REFERENCE_DIR]     (default /work/shared/reference-data)
+
+Both sets are nominal (1st Piola-Kirchhoff) stress in MPa; provenance (the CSV header comments:
+publication, digitisation source and commit) is stored in each group's ``source`` attribute.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+
+from constitutive.calibration.csvio import experiment_from_csv, read_csv
+from constitutive.experiments import write_experiments
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TRELOAR = "Treloar, L.R.G. (1944) Stress-strain data for vulcanised rubber under various types of deformation. Trans. Faraday Soc. 40:59-70."
+KAWABATA = "Kawabata, S., Matsuda, M., Tei, K., Kawai, H. (1981) Experimental survey of the strain energy density function of isoprene rubber vulcanizate. Macromolecules 14:154-162."
+
+
+def treloar(ref: str) -> None:
+    exps = []
+    for tag, mode in (("UT", "uniaxial"), ("ET", "equibiaxial"), ("PS", "pure_shear")):
+        e = experiment_from_csv(os.path.join(ref, f"treloar1944_{tag}_zhao.csv"), mode,
+                                "nominal", "MPa", name=mode, temperature=20.0,
+                                description=f"Treloar (1944) {mode.replace('_', ' ')} tension, vulcanised natural rubber (8% S), 20 C")
+        exps.append(e)
+    write_experiments(os.path.join(HERE, "treloar.h5"), exps, title="Treloar (1944) vulcanised rubber",
+                      source=TRELOAR)
+
+
+def kawabata(ref: str) -> None:
+    exps = []
+    path = os.path.join(ref, "kawabata1981_UT_ET_PS_zhao.csv")
+    for tag, mode in (("UT", "uniaxial"), ("ET", "equibiaxial"), ("PS", "pure_shear")):
+        exps.append(experiment_from_csv(path, mode, "nominal", "MPa", name=mode,
+                                        where={"mode": tag}, columns=[1, 2],
+                                        description=f"Kawabata (1981) {mode} curve (reduced from the biaxial set)"))
+    path = os.path.join(ref, "kawabata1981_biaxial.csv")
+    comments, header, rows = read_csv(path)
+    for l1 in dict.fromkeys(r[0] for r in rows):
+        exps.append(experiment_from_csv(
+            path, "biaxial", "nominal", "MPa", name=f"biaxial_lambda1_{float(l1):.2f}",
+            where={0: l1}, columns=[0, 1, 3, 4],
+            description=f"Kawabata (1981) general biaxial: lambda1 = {l1} fixed, lambda2 varied"))
+    write_experiments(os.path.join(HERE, "kawabata1981.h5"), exps,
+                      title="Kawabata et al. (1981) isoprene rubber, general biaxial", source=KAWABATA)
+
+
+if __name__ == "__main__":
+    ref = sys.argv[1] if len(sys.argv) > 1 else "/work/shared/reference-data"
+    treloar(ref)
+    kawabata(ref)
+    print("wrote", *(os.path.join(HERE, f) for f in ("treloar.h5", "kawabata1981.h5")))
+    _ = np
