@@ -1,0 +1,338 @@
+"""Tangent export: stress and tangent at given deformations, with every convention in the file.
+
+``export_tangents(path, material, F)`` writes (HDF5 for ``.h5``/``.hdf5``, NumPy ``.npz``)
+
+* datasets ``F`` (n, 3, 3), ``stress`` (n, 6) or (n, 3, 3), ``tangent`` (n, 6, 6) or
+  (n, 3, 3, 3, 3), ``energy`` (n,) (strain energy per unit reference volume);
+* root attributes ``material``, ``parameters`` (JSON), ``options`` (JSON), ``notation``,
+  ``ordering``, ``strain_shear_factor``, ``stress_shear_factor``, ``stress_measure``,
+  ``tangent_kind``, ``tangent_definition``, ``strain_measure``, ``units``, ``conventions``
+  (how to read the arrays, in words), ``constitutive_version``. In ``.npz`` files the attributes
+  are one JSON string under ``attrs``.
+
+Tangent kinds: ``dS/dE`` (material tangent ``CC = d2W/dEdE``, with ``S``), ``dP/dF``
+(``A_iJkL``, with ``P``, tensor notation only), ``spatial`` (``c = J^-1 FFFF:CC``, Truesdell rate
+of Kirchhoff stress over J, with Cauchy stress), ``abaqus`` (``c`` plus the Jaumann correction, as
+Abaqus DDSDDE, with Cauchy stress). Notations (:data:`NOTATIONS`): a tangent matrix ``T`` maps
+strain vectors to stress vectors, ``T[I, J] = f_s(I) m(J) / f_e(J) C[ij kl]`` with the pair
+``ij`` of row ``I``, ``kl`` of column ``J``, shear factors ``f_s``/``f_e`` on stress/strain and
+multiplicity ``m = 2`` for shear columns (1 otherwise): Mandel ``D = w w C``, Voigt ``C[ij kl]``.
+
+Files are written atomically (temporary file in the same directory, then ``os.replace``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import torch
+
+from . import kinematics as kin
+from . import mandel
+from .hyperelastic import Hyperelastic
+
+SQRT2 = math.sqrt(2.0)
+_STD = ((0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1))
+_ABQ = ((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2))
+#: notation -> (index pairs, strain shear factor, stress shear factor, ordering label)
+NOTATIONS = {
+    "mandel": (_STD, SQRT2, SQRT2, "11,22,33,23,13,12"),
+    "voigt": (_STD, 2.0, 1.0, "11,22,33,23,13,12"),
+    "abaqus": (_ABQ, 2.0, 1.0, "11,22,33,12,13,23"),
+    "tensor": (None, 1.0, 1.0, "full tensor: stress[n, i, j], tangent[n, i, j, k, l] (C order)"),
+}
+#: tangent kind -> (default stress measure, strain measure, definition)
+TANGENTS = {
+    "dS/dE": ("pk2", "Green-Lagrange strain E", "CC_IJKL = d2W/dE_IJ dE_KL = dS_IJ/dE_KL"),
+    "dP/dF": ("pk1", "deformation gradient F", "A_iJkL = dP_iJ/dF_kL"),
+    "spatial": ("cauchy", "rate of deformation d",
+                "c_ijkl = J^-1 F_iI F_jJ F_kK F_lL CC_IJKL (Truesdell rate of Kirchhoff stress / J)"),
+    "abaqus": ("cauchy", "rate of deformation d",
+               "C^MJ_ijkl = c_ijkl + (d_ik s_jl + s_ik d_jl + d_il s_jk + s_il d_jk)/2 "
+               "(Jaumann rate of Kirchhoff stress / J, Abaqus DDSDDE)"),
+}
+STRESS_MEASURES = {"pk2": "second Piola-Kirchhoff S", "pk1": "first Piola-Kirchhoff P = F S",
+                   "cauchy": "Cauchy sigma = F S F^T / J", "kirchhoff": "Kirchhoff tau = F S F^T"}
+DEFAULT_UNITS = "stress, tangent and energy density in the stress unit of the parameters; F dimensionless"
+
+
+# ----------------------------------------------------------------------------- notations
+def _check_notation(notation: str) -> None:
+    if notation not in NOTATIONS:
+        raise ValueError(f"notation: expected one of {list(NOTATIONS)}, got {notation!r}")
+
+
+def _factors(notation: str):
+    pairs, fe, fs, _ = NOTATIONS[notation]
+    shear = np.array([i != j for i, j in pairs])
+    f_strain = np.where(shear, fe, 1.0)
+    f_stress = np.where(shear, fs, 1.0)
+    mult = np.where(shear, 2.0, 1.0)
+    return pairs, f_stress, mult / f_strain
+
+
+def stress_to_vector(A: np.ndarray, notation: str) -> np.ndarray:
+    """(..., 3, 3) symmetric stress -> (..., 6) vector of ``notation`` (uses the symmetric part)."""
+    _check_notation(notation)
+    if notation == "tensor":
+        return np.asarray(A)
+    pairs, f_s, _ = _factors(notation)
+    As = 0.5 * (A + np.swapaxes(A, -1, -2))
+    return np.stack([As[..., i, j] for i, j in pairs], -1) * f_s
+
+
+def vector_to_stress(v: np.ndarray, notation: str) -> np.ndarray:
+    """(..., 6) stress vector of ``notation`` -> (..., 3, 3) symmetric tensor."""
+    _check_notation(notation)
+    if notation == "tensor":
+        return np.asarray(v)
+    pairs, f_s, _ = _factors(notation)
+    out = np.zeros((*v.shape[:-1], 3, 3))
+    for I, (i, j) in enumerate(pairs):
+        out[..., i, j] = out[..., j, i] = v[..., I] / f_s[I]
+    return out
+
+
+def tangent_to_matrix(C: np.ndarray, notation: str) -> np.ndarray:
+    """(..., 3, 3, 3, 3) tangent with minor symmetries -> (..., 6, 6) matrix of ``notation``."""
+    _check_notation(notation)
+    if notation == "tensor":
+        return np.asarray(C)
+    pairs, f_s, g = _factors(notation)
+    Cs = 0.25 * (C + np.swapaxes(C, -4, -3) + np.swapaxes(C, -2, -1)
+                 + np.swapaxes(np.swapaxes(C, -4, -3), -2, -1))
+    out = np.empty((*C.shape[:-4], 6, 6))
+    for I, (i, j) in enumerate(pairs):
+        for J, (k, l) in enumerate(pairs):
+            out[..., I, J] = f_s[I] * g[J] * Cs[..., i, j, k, l]
+    return out
+
+
+def matrix_to_tangent(T: np.ndarray, notation: str) -> np.ndarray:
+    """(..., 6, 6) matrix of ``notation`` -> (..., 3, 3, 3, 3) tensor with minor symmetries."""
+    _check_notation(notation)
+    if notation == "tensor":
+        return np.asarray(T)
+    pairs, f_s, g = _factors(notation)
+    out = np.zeros((*T.shape[:-2], 3, 3, 3, 3))
+    for I, (i, j) in enumerate(pairs):
+        for J, (k, l) in enumerate(pairs):
+            val = T[..., I, J] / (f_s[I] * g[J])
+            for a, b in ((i, j), (j, i)):
+                for c, d in ((k, l), (l, k)):
+                    out[..., a, b, c, d] = val
+    return out
+
+
+# ----------------------------------------------------------------------------- evaluation
+def _as_F(F_or_E, kind: str, material: Hyperelastic) -> torch.Tensor:
+    if kind == "F":
+        F = material._deformation_gradient(F_or_E, "F")
+        return F.reshape(-1, 3, 3)
+    if kind == "E":
+        x = torch.as_tensor(np.asarray(F_or_E, dtype=np.float64))
+        E = mandel.from_mandel(x) if x.shape[-1:] == (6,) else material._strain_tensor(x, "E")
+        lam, Q = torch.linalg.eigh(torch.eye(3, dtype=E.dtype) + 2.0 * E.reshape(-1, 3, 3))
+        if bool((lam <= 0).any()):
+            raise ValueError("E: I + 2E must be positive definite (C = F^T F)")
+        return (Q * lam.sqrt()[..., None, :]) @ Q.transpose(-1, -2)  # F = U, no rotation
+    raise ValueError(f"kind: expected 'F' or 'E', got {kind!r}")
+
+
+def evaluate(material: Hyperelastic, F: torch.Tensor, stress: str, tangent: str):
+    """Energy (n,), stress tensor (n,3,3) and tangent tensor (n,3,3,3,3) as NumPy arrays."""
+    if tangent not in TANGENTS:
+        raise ValueError(f"tangent: expected one of {list(TANGENTS)}, got {tangent!r}")
+    if stress not in STRESS_MEASURES:
+        raise ValueError(f"stress: expected one of {list(STRESS_MEASURES)}, got {stress!r}")
+    e = kin.strain_mandel_from_F(F)
+    s, D = material.stress_tangent_mandel(e)
+    S, CC = mandel.from_mandel(s), mandel.from_mandel4(D)
+    T = {"dS/dE": lambda: CC, "dP/dF": lambda: kin.dPdF_from_material_tangent(F, S, CC),
+         "spatial": lambda: kin.spatial_tangent(F, CC), "abaqus": lambda: kin.jaumann_tangent(F, S, CC)}
+    sig = {"pk2": S, "pk1": F @ S, "kirchhoff": kin.kirchhoff_from_pk2(F, S),
+           "cauchy": kin.cauchy_from_pk2(F, S)}[stress]
+    W = material.energy_mandel(e)
+    return tuple(t.detach().cpu().numpy() for t in (W, sig, T[tangent]()))
+
+
+def _attrs(material, notation, stress, tangent, units) -> dict:
+    from . import __version__
+
+    _, fe, fs, ordering = NOTATIONS[notation]
+    conv = (f"Points along axis 0. F[n, i, j] = F_ij. stress: {STRESS_MEASURES[stress]}; tangent: "
+            f"{TANGENTS[tangent][2]}.")
+    if notation != "tensor":
+        conv += (f" Vectors hold components in the order {ordering}; shear components of stress "
+                 f"vectors are multiplied by {fs:.17g}, those of strain vectors by {fe:.17g}; "
+                 "tangent[n, I, J] maps strain vectors to stress vectors: "
+                 "tangent[I, J] = f_stress(I) * m(J) / f_strain(J) * C[ij kl], m = 2 for shear J.")
+    return {
+        "material": material.name or type(material).__name__,
+        "parameters": json.dumps(material.parameter_values()),
+        "options": json.dumps(material.option_values()),
+        "notation": notation, "ordering": ordering,
+        "strain_shear_factor": fe, "stress_shear_factor": fs,
+        "stress_measure": stress, "tangent_kind": tangent,
+        "tangent_definition": TANGENTS[tangent][2], "strain_measure": TANGENTS[tangent][1],
+        "units": units or DEFAULT_UNITS, "conventions": conv,
+        "constitutive_version": __version__,
+        "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def export_tangents(path, material: Hyperelastic, F_or_E, *, kind: str = "F", stress: str | None = None,
+                    tangent: str = "dS/dE", notation: str | None = None, units: str | None = None) -> str:
+    """Evaluate ``material`` at deformations and write stress and tangent with their conventions.
+
+    Parameters
+    ----------
+    path : output file, ``.h5``/``.hdf5`` or ``.npz``.
+    material : Hyperelastic
+    F_or_E : (n, 3, 3) deformation gradients (``kind="F"``) or Green-Lagrange strains
+        (``kind="E"``, (n, 3, 3) or Mandel (n, 6); then ``F = U = sqrt(I + 2E)``, no rotation).
+    stress : stress measure (``pk2``, ``pk1``, ``cauchy``, ``kirchhoff``); default: the one
+        conjugate to ``tangent`` (see :data:`TANGENTS`).
+    tangent : ``dS/dE``, ``dP/dF``, ``spatial`` or ``abaqus``.
+    notation : ``mandel``, ``voigt``, ``abaqus`` or ``tensor``; default ``abaqus`` for the Abaqus
+        tangent, ``tensor`` for ``dP/dF``, ``mandel`` otherwise.
+    units : free text stored in the ``units`` attribute.
+
+    Returns
+    -------
+    The path written.
+    """
+    if tangent not in TANGENTS:
+        raise ValueError(f"tangent: expected one of {list(TANGENTS)}, got {tangent!r}")
+    stress = stress or TANGENTS[tangent][0]
+    notation = notation or {"abaqus": "abaqus", "dP/dF": "tensor"}.get(tangent, "mandel")
+    _check_notation(notation)
+    if notation != "tensor" and (tangent == "dP/dF" or stress == "pk1"):
+        raise ValueError(f"notation: {notation!r} needs symmetric quantities; dP/dF and P have no "
+                         "minor symmetries, use notation='tensor'")
+    F = _as_F(F_or_E, kind, material)
+    W, sig, T = evaluate(material, F, stress, tangent)
+    data = {"F": F.detach().cpu().numpy(), "stress": stress_to_vector(sig, notation),
+            "tangent": tangent_to_matrix(T, notation), "energy": W}
+    write_tangent_file(path, data, _attrs(material, notation, stress, tangent, units))
+    return str(path)
+
+
+# ----------------------------------------------------------------------------- files
+def _suffix(path) -> str:
+    ext = os.path.splitext(str(path))[1].lower()
+    if ext not in (".h5", ".hdf5", ".npz"):
+        raise ValueError(f"path: expected a .h5, .hdf5 or .npz file name, got {str(path)!r}")
+    return ext
+
+
+def _write_hdf5(tmp: str, data: dict, attrs: dict) -> None:
+    import h5py
+
+    with h5py.File(tmp, "w") as f:
+        for k, v in attrs.items():
+            f.attrs[k] = v
+        for k, v in data.items():
+            f.create_dataset(k, data=v)
+
+
+def _write_npz(tmp: str, data: dict, attrs: dict) -> None:
+    with open(tmp, "wb") as fh:
+        np.savez(fh, attrs=np.array(json.dumps(attrs)), **data)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write(path, writer) -> None:
+    """Call ``writer(tmp)`` on a temporary file in the directory of ``path``, then ``os.replace``.
+
+    On any error the temporary file is removed and ``path`` is left as it was.
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
+    os.close(fd)
+    try:
+        writer(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; use the usual permissions
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp)
+        raise
+
+
+def write_text_atomic(path, text: str) -> None:
+    """Write a text file atomically."""
+    def writer(tmp):
+        with open(tmp, "w") as fh:
+            fh.write(text)
+    atomic_write(path, writer)
+
+
+def write_tangent_file(path, data: dict, attrs: dict) -> None:
+    """Write arrays and attributes atomically (temporary file in the same directory, os.replace)."""
+    ext = _suffix(path)
+    atomic_write(path, lambda tmp: (_write_npz if ext == ".npz" else _write_hdf5)(tmp, data, attrs))
+
+
+@dataclass(frozen=True)
+class TangentFile:
+    """Arrays of an exported file with their conventions (``attrs``)."""
+
+    F: np.ndarray
+    stress: np.ndarray
+    tangent: np.ndarray
+    energy: np.ndarray | None
+    attrs: dict = field(default_factory=dict)
+
+    @property
+    def notation(self) -> str:
+        return self.attrs["notation"]
+
+    def to(self, notation: str) -> TangentFile:
+        """The same data in another notation (``mandel``, ``voigt``, ``abaqus``, ``tensor``)."""
+        _check_notation(notation)
+        if notation != "tensor" and self.attrs["tangent_kind"] == "dP/dF":
+            raise ValueError("notation: dP/dF has no minor symmetries; only 'tensor' is possible")
+        sig = vector_to_stress(self.stress, self.notation)
+        T = matrix_to_tangent(self.tangent, self.notation)
+        _, fe, fs, ordering = NOTATIONS[notation]
+        attrs = {**self.attrs, "notation": notation, "ordering": ordering,
+                 "strain_shear_factor": fe, "stress_shear_factor": fs}
+        return replace(self, stress=stress_to_vector(sig, notation), tangent=tangent_to_matrix(T, notation),
+                       attrs=attrs)
+
+
+def read_tangents(path, notation: str | None = None) -> TangentFile:
+    """Read an exported file; optionally convert it to ``notation``."""
+    ext = _suffix(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"path: no such file {str(path)!r}")
+    if ext == ".npz":
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        attrs = json.loads(str(arrays.pop("attrs")))
+    else:
+        import h5py
+
+        with h5py.File(path, "r") as f:
+            arrays = {k: f[k][()] for k in f.keys()}
+            attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
+            attrs = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in attrs.items()}
+    missing = [k for k in ("F", "stress", "tangent") if k not in arrays]
+    if missing or "notation" not in attrs:
+        raise ValueError(f"{path}: not a tangent file (missing {missing or ['notation attribute']})")
+    out = TangentFile(arrays["F"], arrays["stress"], arrays["tangent"], arrays.get("energy"), attrs)
+    return out.to(notation) if notation else out
