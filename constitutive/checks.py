@@ -143,17 +143,35 @@ def check_symmetries(material, F: torch.Tensor, tol: float = 1e-10) -> CheckResu
 
 
 def check_reference_state(material, tol: float = 1e-12) -> list[CheckResult]:
-    """Stress-free reference (|s(0)| relative to the modulus) and positive-definite D(0)."""
+    """Stress-free reference (|s(0)| relative to the modulus) and positive-definite D(0).
+
+    For an incompressible material (``material.incompressible``; ``K = inf``, the volumetric
+    mode is carried by the pressure, not by ``W``) positive-definiteness is required on the
+    five-dimensional deviatoric subspace only.
+    """
     e0 = torch.zeros(6, dtype=material.dtype, device=material.device)
     s0, D0 = material.stress_tangent_mandel(e0)
     scale = _modulus_scale(material)
     stress_free = _result("stress_free", float(s0.abs().max()) / scale, tol)
-    eig = torch.linalg.eigvalsh(0.5 * (D0 + D0.T))
+    D0 = 0.5 * (D0 + D0.T)
+    where = "D(0)"
+    if getattr(material, "incompressible", False):
+        B = _deviatoric_basis(material.dtype, material.device)
+        D0 = B.T @ D0 @ B
+        where = "D(0) on the deviatoric subspace"
+    eig = torch.linalg.eigvalsh(D0)
     pd = CheckResult(
         "positive_definite", float(eig.min()), 0.0, bool(eig.min() > 0),
-        f"min eigenvalue of D(0); max {float(eig.max()):.4g}", op=">",
+        f"min eigenvalue of {where}; max {float(eig.max()):.4g}", op=">",
     )
     return [stress_free, pd]
+
+
+def _deviatoric_basis(dtype, device) -> torch.Tensor:
+    """Orthonormal basis (6,5) of the deviatoric Mandel subspace (orthogonal to [1,1,1,0,0,0])."""
+    Pd = mandel.projector_deviatoric_mandel(dtype, device)
+    w, V = torch.linalg.eigh(Pd)
+    return V[:, w > 0.5]
 
 
 def check_objectivity(material, F: torch.Tensor, seed: int = 1, tol: float = 1e-12) -> CheckResult:

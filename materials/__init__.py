@@ -1,14 +1,38 @@
-"""The model library: hyperelastic materials by name.
+"""The model library: hyperelastic materials by name or by class.
 
 >>> import materials
->>> mat = materials.get("neo-hooke", mu=1.0, lmbda=10.0)
+>>> mat = materials.get("ogden")               # defaults: Ogden (1972) rubber
+>>> mat = materials.get("mooney-rivlin", c10=0.4, c01=0.1, K=100.0, volumetric="lnJ")
 >>> materials.available()  # doctest: +SKIP
-['neo-hooke', ...]
+['arruda-boyce', 'arruda-boyce-incompressible', ...]
+
+See docs/materials.md for the list of models, parameters, formulas and references.
 """
 
 from __future__ import annotations
 
 from ._registry import available, get, model_class, register
-from .neo_hooke import NeoHooke
+from .anisotropic import HolzapfelGasserOgden, TransverselyIsotropic
+from .decoupled import BULK_MODULUS, Decoupled, Incompressible
+from .limiting_chain import ArrudaBoyce, ArrudaBoyceIncompressible, Gent, GentIncompressible
+from .linear import LinearElastic, SaintVenantKirchhoff
+from .neo_hooke import (
+    NeoHooke,
+    NeoHookeDecoupled,
+    NeoHookeDecoupledIncompressible,
+    NeoHookeIncompressible,
+)
+from .ogden import Ogden, OgdenIncompressible
+from .polynomial import MooneyRivlin, MooneyRivlinIncompressible, Yeoh, YeohIncompressible
+from .volumetric import VOLUMETRIC_FUNCTIONS
 
-__all__ = ["available", "get", "model_class", "register", "NeoHooke"]
+__all__ = [
+    "available", "get", "model_class", "register",
+    "BULK_MODULUS", "Decoupled", "Incompressible", "VOLUMETRIC_FUNCTIONS",
+    "LinearElastic", "SaintVenantKirchhoff",
+    "NeoHooke", "NeoHookeDecoupled", "NeoHookeIncompressible", "NeoHookeDecoupledIncompressible",
+    "MooneyRivlin", "MooneyRivlinIncompressible", "Yeoh", "YeohIncompressible",
+    "Gent", "GentIncompressible", "ArrudaBoyce", "ArrudaBoyceIncompressible",
+    "Ogden", "OgdenIncompressible",
+    "HolzapfelGasserOgden", "TransverselyIsotropic",
+]
