@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import torch
 
 from constitutive import param
@@ -14,7 +13,6 @@ from .decoupled import (
     INCOMPRESSIBLE_NOTE,
     Decoupled,
     Incompressible,
-    check_positive_shear,
 )
 from .langevin import inverse_langevin, log_sinhc
 from .volumetric import VOLUMETRIC_FUNCTIONS

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from constitutive import param
 from constitutive.principal import principal_power_sums
 
@@ -52,7 +51,9 @@ class _OgdenIso:
                 f"(one entry per Ogden term), got {n_mu} mu and {n_alpha} alpha"
             )
         if bool((self.alpha.detach() == 0).any()):
-            raise ValueError(f"{type(self).__name__}: every alpha_p must be nonzero, got {self.alpha.tolist()}")
+            raise ValueError(
+                f"{type(self).__name__}: every alpha_p must be nonzero, got {self.alpha.tolist()}"
+            )
         check_positive_shear(self, self.shear_modulus())
 
     def isochoric_energy(self, k):
