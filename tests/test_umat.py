@@ -7,6 +7,7 @@ import scipy.linalg
 import torch
 
 import materials
+from constitutive.kinematics import strain_mandel_from_F
 from constitutive.umat import (
     make_umat,
     params_from_props,
@@ -42,8 +43,8 @@ def _call_umat(F, props=(MU, LMBDA), cmname="NEO-HOOKE", ndi=3, nshr=3, dfgrd=No
     return STRESS, DDSDDE, SSE, SPD, SCD, out
 
 
-def _kirchhoff(F):
-    S, *_ = _call_umat(F)
+def _kirchhoff(F, props=(MU, LMBDA), cmname="NEO-HOOKE"):
+    S, *_ = _call_umat(F, props=props, cmname=cmname)
     sig = np.zeros((3, 3))
     for I, (i, j) in enumerate(ABQ):
         sig[i, j] = sig[j, i] = S[I]
@@ -62,6 +63,33 @@ def test_ddsdde_equals_fd_of_jaumann_definition(k):
         dtau = (_kirchhoff(scipy.linalg.expm(h * deps) @ F) - _kirchhoff(scipy.linalg.expm(-h * deps) @ F)) / (2 * h)
         col = np.array([dtau[i, j] for (i, j) in ABQ]) / J
         np.testing.assert_allclose(D[:, Jc], col, rtol=1e-7, atol=1e-7 * np.abs(D).max())
+
+
+# PROPS per the documented layout: declared order, vectors flattened, N first for list parameters
+PROPS_CASES = [
+    ("MOONEY-RIVLIN", (0.4, 0.1, 50.0)),
+    ("OGDEN", (2, 0.63, -0.01, 1.3, -2.0, 50.0)),
+    ("HOLZAPFEL-GASSER-OGDEN", (0.5, 50.0, 2.0, 0.8, 0.1, 1.0, 0.0, 0.0, 0.0, 0.6, 0.8)),
+]
+
+
+@pytest.mark.parametrize(("cmname", "props"), PROPS_CASES, ids=[c[0] for c in PROPS_CASES])
+def test_ddsdde_fd_other_models_via_props(cmname, props):
+    if cmname.lower() not in materials.available():
+        pytest.skip(f"{cmname} not registered yet")
+    F = _F_samples()[4]
+    _, D, SSE, *_ = _call_umat(F, props=props, cmname=cmname)
+    mat = materials.get(cmname.lower(), **params_from_props(materials.model_class(cmname.lower()), props))
+    W = mat.energy_mandel(strain_mandel_from_F(torch.as_tensor(F)))
+    assert SSE[0] == pytest.approx(float(W), rel=1e-12)
+    J, h = np.linalg.det(F), 1e-5
+    for Jc, (k_, l_) in enumerate(ABQ):
+        deps = np.zeros((3, 3))
+        deps[k_, l_] = deps[l_, k_] = 1.0 if k_ == l_ else 0.5
+        tp = _kirchhoff(scipy.linalg.expm(h * deps) @ F, props, cmname)
+        tm = _kirchhoff(scipy.linalg.expm(-h * deps) @ F, props, cmname)
+        col = np.array([(tp - tm)[i, j] for (i, j) in ABQ]) / (2 * h * J)
+        np.testing.assert_allclose(D[:, Jc], col, rtol=1e-6, atol=1e-7 * np.abs(D).max())
 
 
 def _closed_form_neo_hooke(F):
