@@ -233,14 +233,32 @@ def _suffix(path) -> str:
     return ext
 
 
+def _descriptions(attrs: dict) -> dict:
+    """Per-dataset descriptions (HDF5 dataset attribute ``description``)."""
+    vec = attrs.get("notation") != "tensor"
+    where = f"components {attrs.get('ordering')}" if vec else "full tensor components"
+    return {
+        "F": "deformation gradient F[n, i, j] = F_ij (dimensionless)",
+        "stress": f"{attrs.get('stress_measure')} stress, {where}, "
+                  f"shear factor {attrs.get('stress_shear_factor')}",
+        "tangent": f"{attrs.get('tangent_kind')} tangent: {attrs.get('tangent_definition')}; "
+                   + (f"rows = stress {where}, columns = strain components (shear factor "
+                      f"{attrs.get('strain_shear_factor')})" if vec else "tangent[n, i, j, k, l]"),
+        "energy": "strain energy per unit reference volume W",
+    }
+
+
 def _write_hdf5(tmp: str, data: dict, attrs: dict) -> None:
     import h5py
 
+    desc = _descriptions(attrs)
     with h5py.File(tmp, "w") as f:
         for k, v in attrs.items():
             f.attrs[k] = v
         for k, v in data.items():
             f.create_dataset(k, data=v)
+            if k in desc:
+                f[k].attrs["description"] = desc[k]
 
 
 def _write_npz(tmp: str, data: dict, attrs: dict) -> None:

@@ -270,3 +270,22 @@ def test_cli_export_roundtrip(tmp_path, Fs, capsys):
     assert main(["export", "neo-hooke", "--input", str(inp), "--output", str(tmp_path / "bad.h5")]) == 2
     assert "det F" in capsys.readouterr().err
     assert not (tmp_path / "bad.h5").exists()
+
+
+def test_cli_abaqus_card(tmp_path):
+    out = tmp_path / "rubber.inp"
+    rc = main(["export", "neo-hooke-decoupled", "-p", "mu=0.8", "-p", "K=50", "--abaqus-card", str(out),
+               "--card-name", "RUBBER"])
+    assert rc == 0
+    lines = out.read_text().splitlines()
+    i = lines.index("*HYPERELASTIC, NEO HOOKE")
+    assert lines[i - 1] == "*MATERIAL, NAME=RUBBER"
+    assert [float(x) for x in lines[i + 1].split(",")] == [0.4, 2 / 50]
+    assert main(["export", "neo-hooke", "--abaqus-card", str(tmp_path / "x.inp")]) == 2  # coupled: refused
+    assert not (tmp_path / "x.inp").exists()
+
+
+def test_hdf5_dataset_descriptions(tmp_path, mat, Fs):
+    with h5py.File(export_tangents(tmp_path / "t.h5", mat, Fs, notation="voigt"), "r") as f:
+        assert "11,22,33,23,13,12" in f["stress"].attrs["description"]
+        assert "shear factor 2.0" in f["tangent"].attrs["description"]
