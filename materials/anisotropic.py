@@ -50,7 +50,7 @@ class _FibreModel(Hyperelastic):
     options = {"volumetric": ("simo-taylor", VOLUMETRIC_FUNCTIONS)}
 
     def initial_moduli(self) -> tuple[float, float]:
-        return float(self.mu), float(self.K)
+        return float(self.mu.detach()), float(self.K.detach())
 
     def _matrix(self, k: IsochoricKinematics) -> torch.Tensor:
         return 0.5 * self.mu * (k.I1b - 3.0) + self.K * volumetric_u(k.I3, self.volumetric)

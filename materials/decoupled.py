@@ -66,7 +66,7 @@ class Decoupled(_IsochoricModel):
         return self.isochoric_energy(k) + self.K * volumetric_u(k.I3, self.volumetric)
 
     def initial_moduli(self) -> tuple[float, float]:
-        return float(self.shear_modulus()), float(self.K)
+        return float(self.shear_modulus()), float(self.K.detach())
 
 
 class Incompressible(_IsochoricModel):

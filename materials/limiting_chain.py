@@ -36,13 +36,13 @@ class _GentIso:
         x = (k.I1b - 3.0) / self.Jm
         if bool((x.detach() >= 1.0).any()):
             raise ValueError(
-                f"{type(self).__name__}: I1b - 3 reached the locking limit Jm = {float(self.Jm):g} "
+                f"{type(self).__name__}: I1b - 3 reached the locking limit Jm = {float(self.Jm.detach()):g} "
                 f"at {int((x.detach() >= 1.0).sum())} point(s)"
             )
         return -0.5 * self.mu * self.Jm * torch.log1p(-x)
 
     def shear_modulus(self) -> float:
-        return float(self.mu)
+        return float(self.mu.detach())
 
 
 @register("gent")

@@ -21,14 +21,14 @@ class _Lame(Hyperelastic):
     mu: float = param(1.0, bounds=(0.0, None), unit="stress", doc="shear modulus mu")
 
     def validate(self) -> None:
-        if float(self.lmbda + 2.0 * self.mu / 3.0) <= 0.0:
+        if float((self.lmbda + 2.0 * self.mu / 3.0).detach()) <= 0.0:
             raise ValueError(
                 f"{type(self).__name__}: bulk modulus lmbda + 2 mu / 3 = "
-                f"{float(self.lmbda + 2.0 * self.mu / 3.0):g} must be > 0"
+                f"{float((self.lmbda + 2.0 * self.mu / 3.0).detach()):g} must be > 0"
             )
 
     def initial_moduli(self) -> tuple[float, float]:
-        return float(self.mu), float(self.lmbda + 2.0 * self.mu / 3.0)
+        return float(self.mu.detach()), float((self.lmbda + 2.0 * self.mu / 3.0).detach())
 
     @classmethod
     def from_young(cls, E: float, nu: float, **kwargs):

@@ -49,11 +49,11 @@ class NeoHooke(Hyperelastic):
         return 0.5 * self.mu * (I1(E) - 3.0) - self.mu * lnJ + self.lmbda * volumetric_u(I3_, self.volumetric)
 
     def validate(self) -> None:
-        if float(self.lmbda + 2.0 * self.mu / 3.0) <= 0.0:
+        if float((self.lmbda + 2.0 * self.mu / 3.0).detach()) <= 0.0:
             raise ValueError("parameters: bulk modulus lmbda + 2 mu / 3 must be > 0")
 
     def initial_moduli(self) -> tuple[float, float]:
-        return float(self.mu), float(self.lmbda + 2.0 * self.mu / 3.0)
+        return float(self.mu.detach()), float((self.lmbda + 2.0 * self.mu / 3.0).detach())
 
 
 class _NeoHookeIso:
@@ -71,7 +71,7 @@ class _NeoHookeIso:
         return 0.5 * self.mu * (k.I1b - 3.0)
 
     def shear_modulus(self) -> float:
-        return float(self.mu)
+        return float(self.mu.detach())
 
     def validate(self) -> None:
         check_positive_shear(self, self.shear_modulus())

@@ -61,7 +61,7 @@ class _OgdenIso:
         return ((self.mu / self.alpha) * (sums - 3.0)).sum(-1)
 
     def shear_modulus(self) -> float:
-        return 0.5 * float((self.mu * self.alpha).sum())
+        return 0.5 * float((self.mu * self.alpha).sum().detach())
 
 
 @register("ogden")

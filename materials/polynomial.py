@@ -33,7 +33,7 @@ class _MooneyRivlinIso:
         return self.c10 * (k.I1b - 3.0) + self.c01 * (k.I2b - 3.0)
 
     def shear_modulus(self) -> float:
-        return 2.0 * float(self.c10 + self.c01)
+        return 2.0 * float((self.c10 + self.c01).detach())
 
     def validate(self) -> None:
         check_positive_shear(self, self.shear_modulus())
@@ -68,7 +68,7 @@ class _YeohIso:
         return x * (self.c10 + x * (self.c20 + x * self.c30))
 
     def shear_modulus(self) -> float:
-        return 2.0 * float(self.c10)
+        return 2.0 * float(self.c10.detach())
 
 
 @register("yeoh")
