@@ -189,7 +189,8 @@ def _attrs(material, notation, stress, tangent, units) -> dict:
 
 
 def export_tangents(path, material: Hyperelastic, F_or_E, *, kind: str = "F", stress: str | None = None,
-                    tangent: str = "dS/dE", notation: str | None = None, units: str | None = None) -> str:
+                    tangent: str = "dS/dE", notation: str | None = None, units: str | None = None,
+                    chunk_size: int = 65536, progress=None) -> str:
     """Evaluate ``material`` at deformations and write stress and tangent with their conventions.
 
     Parameters
@@ -204,6 +205,8 @@ def export_tangents(path, material: Hyperelastic, F_or_E, *, kind: str = "F", st
     notation : ``mandel``, ``voigt``, ``abaqus`` or ``tensor``; default ``abaqus`` for the Abaqus
         tangent, ``tensor`` for ``dP/dF``, ``mandel`` otherwise.
     units : free text stored in the ``units`` attribute.
+    chunk_size : points evaluated at a time.
+    progress : optional callable ``progress(done, total)`` called after each chunk.
 
     Returns
     -------
@@ -211,16 +214,28 @@ def export_tangents(path, material: Hyperelastic, F_or_E, *, kind: str = "F", st
     """
     if tangent not in TANGENTS:
         raise ValueError(f"tangent: expected one of {list(TANGENTS)}, got {tangent!r}")
+    if not (isinstance(chunk_size, int) and chunk_size > 0):
+        raise ValueError(f"chunk_size: expected a positive integer, got {chunk_size!r}")
     stress = stress or TANGENTS[tangent][0]
     notation = notation or {"abaqus": "abaqus", "dP/dF": "tensor"}.get(tangent, "mandel")
     _check_notation(notation)
     if notation != "tensor" and (tangent == "dP/dF" or stress == "pk1"):
         raise ValueError(f"notation: {notation!r} needs symmetric quantities; dP/dF and P have no "
                          "minor symmetries, use notation='tensor'")
+    _suffix(path)
     F = _as_F(F_or_E, kind, material)
-    W, sig, T = evaluate(material, F, stress, tangent)
-    data = {"F": F.detach().cpu().numpy(), "stress": stress_to_vector(sig, notation),
-            "tangent": tangent_to_matrix(T, notation), "energy": W}
+    n = F.shape[0]
+    data: dict[str, np.ndarray] = {"F": F.detach().cpu().numpy()}
+    for i0 in range(0, n, chunk_size):  # fixed-size chunks: peak memory near the output size
+        W, sig, T = evaluate(material, F[i0:i0 + chunk_size], stress, tangent)
+        part = {"stress": stress_to_vector(sig, notation), "tangent": tangent_to_matrix(T, notation),
+                "energy": W}
+        for k, v in part.items():
+            if k not in data:
+                data[k] = np.empty((n, *v.shape[1:]))
+            data[k][i0:i0 + v.shape[0]] = v
+        if progress is not None:
+            progress(min(i0 + chunk_size, n), n)
     write_tangent_file(path, data, _attrs(material, notation, stress, tangent, units))
     return str(path)
 

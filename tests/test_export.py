@@ -289,3 +289,15 @@ def test_hdf5_dataset_descriptions(tmp_path, mat, Fs):
     with h5py.File(export_tangents(tmp_path / "t.h5", mat, Fs, notation="voigt"), "r") as f:
         assert "11,22,33,23,13,12" in f["stress"].attrs["description"]
         assert "shear factor 2.0" in f["tangent"].attrs["description"]
+
+
+def test_chunked_export_equals_single_chunk(tmp_path, mat, Fs):
+    calls = []
+    a = read_tangents(export_tangents(tmp_path / "a.h5", mat, Fs, tangent="abaqus", chunk_size=4,
+                                      progress=lambda d, n: calls.append((d, n))))
+    b = read_tangents(export_tangents(tmp_path / "b.h5", mat, Fs, tangent="abaqus"))
+    assert calls == [(4, 6), (6, 6)]
+    np.testing.assert_array_equal(a.tangent, b.tangent)
+    np.testing.assert_array_equal(a.stress, b.stress)
+    with pytest.raises(ValueError, match="chunk_size"):
+        export_tangents(tmp_path / "c.h5", mat, Fs, chunk_size=0)

@@ -7,6 +7,7 @@ Also ``constitutive export MODEL --param ... --abaqus-card material.inp`` for an
 from __future__ import annotations
 
 import os
+import sys
 
 import numpy as np
 
@@ -105,8 +106,12 @@ def run(args) -> int:
     if not (args.input and args.output):
         raise ValueError("--input and --output are required (or --abaqus-card PATH)")
     arr, kind = read_deformations(args.input, args.dataset)
+    def progress(done: int, total: int) -> None:
+        if total > 65536:
+            print(f"  {done}/{total} points", file=sys.stderr, flush=True)
+
     export_tangents(args.output, mat, arr, kind=kind, stress=args.stress, tangent=args.tangent,
-                    notation=args.notation, units=args.units)
+                    notation=args.notation, units=args.units, progress=progress)
     print(f"wrote {args.output}: {arr.shape[0]} point(s), tangent {args.tangent}, "
           f"notation {args.notation or 'default'}")
     return 0
