@@ -283,6 +283,10 @@ def test_cli_abaqus_card(tmp_path):
     assert [float(x) for x in lines[i + 1].split(",")] == [0.4, 2 / 50]
     assert main(["export", "neo-hooke", "--abaqus-card", str(tmp_path / "x.inp")]) == 2  # coupled: refused
     assert not (tmp_path / "x.inp").exists()
+    args = ["export", "mooney-rivlin", "-p", "c10=0.4", "-p", "c01=0.1", "-p", "K=50", "--abaqus-card", str(out)]
+    assert main(args + ["--option", "volumetric=lnJ"]) == 2  # not Abaqus's volumetric function
+    assert main(args + ["--option", "volumetric=J-1"]) == 0
+    assert "*HYPERELASTIC, MOONEY-RIVLIN" in out.read_text()
 
 
 def test_hdf5_dataset_descriptions(tmp_path, mat, Fs):

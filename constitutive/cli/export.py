@@ -21,6 +21,8 @@ def add_parser(sub) -> None:
 
     p = sub.add_parser("export", help="export stress and tangents (HDF5/npz) or an Abaqus material card")
     add_model_arguments(p)
+    p.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
+                   help="non-numeric model option, e.g. volumetric=J-1 (repeatable)")
     p.add_argument("--input", "-i", help="deformations file (.h5/.hdf5/.npz/.npy) with dataset F (n,3,3) "
                    "or E (n,3,3 or Mandel n,6)")
     p.add_argument("--dataset", help="dataset name in --input (default: F, else E)")
@@ -96,7 +98,13 @@ def run(args) -> int:
     from constitutive.abaqus_cards import abaqus_material_card
     from constitutive.export import export_tangents, write_text_atomic
 
-    mat = make_model(args.model, args.param)
+    options = {}
+    for item in args.option:
+        if "=" not in item:
+            raise ValueError(f"--option: expected NAME=VALUE, got {item!r}")
+        key, value = item.split("=", 1)
+        options[key.strip()] = value.strip()
+    mat = make_model(args.model, args.param, **options)
     if args.abaqus_card:
         text = abaqus_material_card(mat, name=args.card_name)
         write_text_atomic(args.abaqus_card, text)
