@@ -208,3 +208,16 @@ class TestBadInput:
             umat(np.zeros(4), None, np.zeros((ntens, ntens)), np.zeros(1), 0.0, 0.0, 0.0, None, None, 0.0,
                  None, None, None, 0.0, 0.0, 0.0, None, None, "NEO-HOOKE", 3, 3, 6, 0, np.array([MU, LMBDA]),
                  2, None, None, 1.0, 1.0, None, self.F, 1, 1, 0, 0, 1, 1)
+
+
+def test_batched_umat_call():
+    Fs = _F_samples()
+    STRESS, DDSDDE, SSE = np.zeros((5, 6)), np.zeros((5, 6, 6)), np.zeros(5)
+    umat(STRESS, None, DDSDDE, SSE, 0.0, 0.0, 0.0, None, None, 0.0, None, None, None, 0.1, 0.0, 0.0,
+         None, None, "neo-hooke", 3, 3, 6, 0, np.array([MU, LMBDA]), 2, None, None, 1.0, 1.0, None,
+         Fs.reshape(5, 3, 3).transpose(0, 2, 1).reshape(5, 9), 1, 1, 0, 0, 1, 1)  # flat column-major
+    for k, F in enumerate(Fs):
+        s_ref, D_ref, W_ref = _closed_form_neo_hooke(F)
+        np.testing.assert_allclose(STRESS[k], s_ref, rtol=1e-11, atol=1e-12)
+        np.testing.assert_allclose(DDSDDE[k], D_ref, rtol=1e-11, atol=1e-11)
+        assert SSE[k] == pytest.approx(W_ref, rel=1e-11)
