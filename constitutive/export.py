@@ -139,7 +139,7 @@ def _as_F(F_or_E, kind: str, material: Hyperelastic) -> torch.Tensor:
     if kind == "E":
         x = torch.as_tensor(np.asarray(F_or_E, dtype=np.float64))
         E = mandel.from_mandel(x) if x.shape[-1:] == (6,) else material._strain_tensor(x, "E")
-        lam, Q = torch.linalg.eigh(torch.eye(3, dtype=E.dtype) + 2.0 * E.reshape(-1, 3, 3))
+        lam, Q = torch.linalg.eigh(torch.eye(3, dtype=E.dtype, device=E.device) + 2.0 * E.reshape(-1, 3, 3))
         if bool((lam <= 0).any()):
             raise ValueError("E: I + 2E must be positive definite (C = F^T F)")
         return (Q * lam.sqrt()[..., None, :]) @ Q.transpose(-1, -2)  # F = U, no rotation
