@@ -337,8 +337,9 @@ class TangentFile:
     def to(self, notation: str) -> TangentFile:
         """The same data in another notation (``mandel``, ``voigt``, ``abaqus``, ``tensor``)."""
         _check_notation(notation)
-        if notation != "tensor" and self.attrs["tangent_kind"] == "dP/dF":
-            raise ValueError("notation: dP/dF has no minor symmetries; only 'tensor' is possible")
+        unsymmetric = self.attrs["tangent_kind"] == "dP/dF" or self.attrs["stress_measure"] == "pk1"
+        if notation != "tensor" and unsymmetric:
+            raise ValueError("notation: dP/dF and P have no minor symmetries; only 'tensor' is possible")
         sig = vector_to_stress(self.stress, self.notation)
         T = matrix_to_tangent(self.tangent, self.notation)
         _, fe, fs, ordering = NOTATIONS[notation]
