@@ -221,3 +221,27 @@ def test_batched_umat_call():
         np.testing.assert_allclose(STRESS[k], s_ref, rtol=1e-11, atol=1e-12)
         np.testing.assert_allclose(DDSDDE[k], D_ref, rtol=1e-11, atol=1e-11)
         assert SSE[k] == pytest.approx(W_ref, rel=1e-11)
+
+
+def test_decoupled_neo_hooke_abaqus_form_closed_form():
+    """Abaqus's NEO HOOKE form W = C10 (I1b - 3) + (J - 1)^2 / D1 (our neo-hooke-decoupled, mu = 2 C10,
+    K = 2/D1). Hand-derived: sigma = 2 C10/J dev(bb) + 2/D1 (J - 1) I and, for dF = d(eps) F,
+    d(tau)/J = 2 C10/J dev(d(eps) bb + bb d(eps) - 2/3 tr(d(eps)) bb) + 2/D1 (2J - 1) tr(d(eps)) I
+    (the moduli EG = 2 C10/J, EK = 2/D1 (2J - 1) of Abaqus's example neo-Hookean UMAT)."""
+    if "neo-hooke-decoupled" not in materials.available():
+        pytest.skip("neo-hooke-decoupled not registered yet")
+    C10, D1 = 0.4, 0.04
+    for F in _F_samples():
+        S, D, SSE, *_ = _call_umat(F, props=(2 * C10, 2 / D1), cmname="NEO-HOOKE-DECOUPLED")
+        J = np.linalg.det(F)
+        bb = J ** (-2 / 3) * F @ F.T
+        dev = lambda A: A - np.trace(A) / 3 * np.eye(3)  # noqa: E731
+        sig = 2 * C10 / J * dev(bb) + 2 / D1 * (J - 1) * np.eye(3)
+        np.testing.assert_allclose(S, [sig[i, j] for i, j in ABQ], rtol=1e-11, atol=1e-12)
+        assert SSE[0] == pytest.approx(C10 * (np.trace(bb) - 3) + (J - 1) ** 2 / D1, rel=1e-11)
+        for Jc, (k, l) in enumerate(ABQ):
+            de = np.zeros((3, 3))
+            de[k, l] = de[l, k] = 1.0 if k == l else 0.5
+            dtau_J = (2 * C10 / J * dev(de @ bb + bb @ de - 2 / 3 * np.trace(de) * bb)
+                      + 2 / D1 * (2 * J - 1) * np.trace(de) * np.eye(3))
+            np.testing.assert_allclose(D[:, Jc], [dtau_J[i, j] for i, j in ABQ], rtol=1e-10, atol=1e-10)
