@@ -75,7 +75,8 @@ def _solve_felupe():
         bnd["move"].value = move
         dof0, dof1 = fem.dof.partition(field, bnd)
         ext0 = fem.dof.apply(field, bnd, dof0)
-        res = fem.newtonraphson(items=[solid], x0=field, dof1=dof1, dof0=dof0, ext0=ext0, tol=1e-12, verbose=0)
+        newton = getattr(fem, "newtonraphson", None) or fem.newtonrhapson  # renamed in felupe 10.2
+        res = newton(items=[solid], x0=field, dof1=dof1, dof0=dof0, ext0=ext0, tol=1e-12, verbose=0)
         iterations.append(res.iterations)
         displacements.append(field[0].values.copy())
     return np.array(displacements), iterations, region.mesh.points
