@@ -245,3 +245,25 @@ def test_decoupled_neo_hooke_abaqus_form_closed_form():
             dtau_J = (2 * C10 / J * dev(de @ bb + bb @ de - 2 / 3 * np.trace(de) * bb)
                       + 2 / D1 * (2 * J - 1) * np.trace(de) * np.eye(3))
             np.testing.assert_allclose(D[:, Jc], [dtau_J[i, j] for i, j in ABQ], rtol=1e-10, atol=1e-10)
+
+
+def test_ddsdde_from_felupe_hessian():
+    """Peer check: felupe's hand-coded A = dP/dF of NeoHookeCompressible, pushed forward,
+    a_ijkl = J^-1 F_jJ F_lL A_iJkL = c_ijkl + d_ik s_jl, gives C^MJ = a - d_ik s_jl + Jaumann terms."""
+    fem = pytest.importorskip("felupe")
+    Fs = _F_samples()
+    x = [np.moveaxis(Fs, 0, -1)[..., None], np.zeros((0, 5, 1))]
+    A = fem.NeoHookeCompressible(mu=MU, lmbda=LMBDA).hessian(x)[0][..., 0]  # (3,3,3,3,5)
+    P = fem.NeoHookeCompressible(mu=MU, lmbda=LMBDA).gradient(x)[0][..., 0]  # (3,3,5)
+    d = np.eye(3)
+    for n, F in enumerate(Fs):
+        J = np.linalg.det(F)
+        s = P[..., n] @ F.T / J
+        a = np.einsum("jJ,lL,iJkL->ijkl", F, F, A[..., n]) / J
+        CMJ = (a - np.einsum("ik,jl->ijkl", d, s)
+               + 0.5 * (np.einsum("ik,jl->ijkl", d, s) + np.einsum("ik,jl->ijkl", s, d)
+                        + np.einsum("il,jk->ijkl", d, s) + np.einsum("il,jk->ijkl", s, d)))
+        S, D, *_ = _call_umat(F)
+        np.testing.assert_allclose(S, [s[i, j] for i, j in ABQ], rtol=1e-11, atol=1e-12)
+        ref = np.array([[CMJ[i, j, k, l] for (k, l) in ABQ] for (i, j) in ABQ])
+        np.testing.assert_allclose(D, ref, rtol=1e-10, atol=1e-10)
