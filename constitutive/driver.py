@@ -47,6 +47,9 @@ class LoadPath:
     target : (n, m) prescribed nominal stress on the stress-controlled components (default 0).
     pressure_component : traction condition that fixes the pressure when no F component is free.
     mode : name of the mode (for the measured components).
+    controlled : optional (n, m) bool mask; where False, component ``free[k]`` of that point is
+        strain-controlled after all (residual ``F_ij - F_prescribed``). Lets paths of different
+        modes be solved as one batch (:func:`concat`).
     """
 
     F: torch.Tensor
@@ -54,6 +57,7 @@ class LoadPath:
     target: torch.Tensor | None = None
     pressure_component: Comp = (2, 2)
     mode: str = "general"
+    controlled: torch.Tensor | None = None
 
     def stress_controlled(self, incompressible: bool) -> tuple[Comp, ...]:
         """Components where the nominal stress is prescribed."""
@@ -219,6 +223,9 @@ def stress_of(material, path: LoadPath, z: torch.Tensor, create_graph: bool = Fa
     comps = path.stress_controlled(incomp)
     cols = [P[:, i, j] for i, j in comps]
     R = torch.stack(cols, -1) - _target(path, comps, P) if cols else P.new_zeros(P.shape[0], 0)
+    if path.controlled is not None and path.free:
+        strain = torch.stack([z[:, k] - path.F[:, i, j] for k, (i, j) in enumerate(path.free)], -1)
+        R = torch.where(path.controlled, R, strain)
     if incomp and path.free:
         R = torch.cat([R, (det(F) - 1.0)[:, None]], -1)
     return P, F, R
@@ -246,7 +253,38 @@ def newton_matrix(material, path: LoadPath, z: torch.Tensor) -> torch.Tensor:
     if incomp and path.free:
         for b, (k, l) in enumerate(path.free):
             K[:, -1, b] = cof[:, k, l]
+    if path.controlled is not None and path.free:
+        m = len(path.free)
+        unit = torch.zeros(q, q, dtype=K.dtype)
+        unit[:m, :m] = torch.eye(m, dtype=K.dtype)
+        K[:, :m] = torch.where(path.controlled[..., None], K[:, :m], unit[:m])
     return K
+
+
+def concat(paths: list[LoadPath]) -> LoadPath:
+    """One load path solving several paths (with free components) as a single batch.
+
+    The free components are the union; a point keeps stress control only on its own free
+    components (``controlled`` mask), the others are strain-controlled at their prescribed
+    value. Points stay independent, so the solution equals that of the separate paths.
+    """
+    if not paths or any(not p.free for p in paths):
+        raise ValueError("paths: concat needs paths that each have free components")
+    free = tuple(dict.fromkeys(c for p in paths for c in p.free))
+    Fs, masks, targets = [], [], []
+    for p in paths:
+        n = p.F.shape[0]
+        own = torch.tensor([c in p.free for c in free]).expand(n, len(free))
+        masks.append(own)
+        t = p.F.new_zeros(n, len(free))
+        if p.target is not None:
+            given = torch.as_tensor(p.target, dtype=p.F.dtype).reshape(n, -1)
+            for k, c in enumerate(p.free):
+                t[:, free.index(c)] = given[:, k]
+        targets.append(t)
+        Fs.append(p.F)
+    return LoadPath(torch.cat(Fs), free, torch.cat(targets), paths[0].pressure_component,
+                    "general", torch.cat(masks))
 
 
 def solve(material, path: LoadPath, rtol: float = 1e-11, max_iter: int = 40,

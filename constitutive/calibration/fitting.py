@@ -47,7 +47,9 @@ def _starts(space: ParameterSpace, n: int, seed: int) -> list[np.ndarray]:
     x0 = space.x0()
     lo, hi = space.bounds()
     out = [x0]
-    for _ in range(n - 1):
+    tries = 0
+    while len(out) < n and tries < 100 * n:
+        tries += 1
         x = x0.copy()
         for i in range(x.size):
             base = x0[i] if x0[i] != 0 else 1.0
@@ -57,7 +59,12 @@ def _starts(space: ParameterSpace, n: int, seed: int) -> list[np.ndarray]:
                 x[i] = base * math.exp(rng.uniform(-math.log(4), math.log(4)))
                 if not np.isfinite(lo[i]) and rng.random() < 0.25:
                     x[i] = -x[i]
-        out.append(space.clip(x))
+        x = space.clip(x)
+        try:  # keep only admissible materials (the model's validate())
+            space.material(x)
+        except (ValueError, TypeError):
+            continue
+        out.append(x)
     return out
 
 
@@ -102,7 +109,7 @@ def _experiment_fits(problem: Problem, x: np.ndarray) -> list[ExperimentFit]:
 
 def fit(model, experiments, *, start: dict | None = None, free=None, fixed=None,
         weights: dict | None = None, residual: str = "relative", units: str | None = None,
-        n_starts: int = 1, seed: int = 0, jacobian: str = "autograd", max_nfev: int | None = None,
+        n_starts: int = 1, seed: int = 0, jacobian: str = "autograd", max_nfev: int | None = 200,
         tol: float = 1e-12, rank_rtol: float = 1e-7, stability: bool = True,
         stability_range=None, progress=None, warn: bool = True) -> FitResult:
     """Fit material parameters to homogeneous experiments.
@@ -117,7 +124,10 @@ def fit(model, experiments, *, start: dict | None = None, free=None, fixed=None,
     residual : ``"relative"`` (default; each point divided by its measured stress, floored at
         2 % of the experiment's largest) or ``"absolute"``
     units : stress unit of the fit (default: that of the first experiment)
-    n_starts, seed : multi-start (random starts inside the bounds; best cost kept)
+    n_starts, seed : multi-start (random admissible starts: the given start, then each
+        parameter scaled by a log-uniform factor in [1/4, 4], sign flipped with probability
+        1/4 where unbounded below, or uniform within finite bounds; best cost kept)
+    max_nfev : residual evaluations per start
     jacobian : ``"autograd"`` (exact) or scipy's ``"2-point"``/``"3-point"`` differences
     stability : run the Drucker stability check (warning if it fails)
     progress : callable ``progress(k, n, cost, best)`` called after each start
@@ -144,6 +154,9 @@ def fit(model, experiments, *, start: dict | None = None, free=None, fixed=None,
         try:
             r = least_squares(problem.residuals, x0, jac=jac, bounds=space.bounds(), method="trf",
                               x_scale="jac", ftol=tol, xtol=tol, gtol=tol, max_nfev=max_nfev)
+            problem.residuals(r.x)
+            if problem.penalized:
+                raise FloatingPointError("model inadmissible or driver failing at the end point")
         except (ValueError, FloatingPointError, RuntimeError) as exc:
             if len(starts) == 1:
                 raise

@@ -18,11 +18,14 @@ Residual of point ``i``: ``r_i = sqrt(w_i) (y_i - d_i) / s_i`` with ``s_i = 1`` 
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 
 from .. import driver
 from ..experiments import Experiment
+from ..tensors import det
 
 RELATIVE_FLOOR = 0.02
 
@@ -43,8 +46,52 @@ def _grad(out, x, retain_graph=True):
     return torch.zeros_like(x) if g is None else g
 
 
+def _selection(experiments: list[Experiment]) -> tuple[torch.Tensor, list[int]]:
+    """Per point, indices into ``[P.flat (9), sigma.flat (9), 0]`` of its measured components."""
+    rows, ks = [], []
+    for e in experiments:
+        off = 9 if e.stress_measure == "cauchy" else 0
+        comps = [off + 3 * i + j for i, j in driver.MEASURED[e.mode]]
+        ks.append(len(comps))
+        rows += [comps] * e.n
+    kmax = max(ks)
+    idx = [r + [18] * (kmax - len(r)) for r in rows]
+    return torch.tensor(idx, dtype=torch.long), ks
+
+
+class _Group:
+    """Experiments solved as one batch: a (concatenated) load path and the output selection."""
+
+    def __init__(self, members: list[int], experiments: list[Experiment], dtype):
+        self.members = members
+        exps = [experiments[k] for k in members]
+        paths = [experiment_path(e, dtype) for e in exps]
+        self.path = paths[0] if len(paths) == 1 else driver.concat(paths)
+        self.idx, self.ks = _selection(exps)
+        self.rows = np.cumsum([0] + [e.n for e in exps])
+        self.cauchy = any(e.stress_measure == "cauchy" for e in exps)
+        self.z = None
+
+    def outputs(self, P: torch.Tensor, F: torch.Tensor) -> torch.Tensor:
+        """Measured components of every point (N, kmax), zero-padded."""
+        n = P.shape[0]
+        cols = [P.reshape(n, 9)]
+        cols.append((P @ F.transpose(-1, -2) / det(F)[:, None, None]).reshape(n, 9) if self.cauchy
+                    else P.new_zeros(n, 9))
+        cols.append(P.new_zeros(n, 1))
+        return torch.gather(torch.cat(cols, -1), 1, self.idx)
+
+    def split(self, y):
+        """Per-member blocks (n_e, k_e) of a (N, kmax, ...) array."""
+        return [y[self.rows[i]:self.rows[i + 1], : self.ks[i]] for i in range(len(self.members))]
+
+
 class Problem:
-    """Least-squares problem: experiments, units, weights and residual type."""
+    """Least-squares problem: experiments, units, weights and residual type.
+
+    Experiments whose load paths have free components are solved together as one batch
+    (:func:`constitutive.driver.concat`); the others (fully prescribed ``F``) one by one.
+    """
 
     def __init__(self, space, experiments: list[Experiment], units: str | None = None,
                  residual: str = "relative", weights: dict | None = None):
@@ -60,6 +107,9 @@ class Problem:
             raise ValueError(f"weights: unknown experiment(s) {unknown}")
         dtype = space.base.dtype
         self.paths = [experiment_path(e, dtype) for e in experiments]
+        batched = [k for k, p in enumerate(self.paths) if p.free]
+        single = [[k] for k, p in enumerate(self.paths) if not p.free]
+        self.groups = [_Group(m, self.experiments, dtype) for m in ([batched] if batched else []) + single]
         self.data, self.factor = [], []
         for e in experiments:
             d = e.stress_in(self.units).reshape(e.n, -1)
@@ -69,66 +119,101 @@ class Problem:
                 s = np.maximum(np.abs(d), RELATIVE_FLOOR * np.abs(d).max())
             self.data.append(d)
             self.factor.append(np.sqrt(w)[:, None] / s)
-        self._z = [None] * len(experiments)
         self.n_solves = 0
+        self._penalty = 1e6
 
     @property
     def n_residuals(self) -> int:
         return sum(d.size for d in self.data)
 
-    def _solve(self, mat, k: int) -> driver.DriverResult:
-        path = self.paths[k]
-        res = driver.solve(mat, path, z0=self._z[k])
-        if not bool(res.converged.all()) and self._z[k] is not None:
-            res = driver.solve(mat, path)
+    def _solve(self, mat, g: _Group) -> driver.DriverResult:
+        res = driver.solve(mat, g.path, z0=g.z)
+        if not bool(res.converged.all()) and g.z is not None:
+            res = driver.solve(mat, g.path)
         self.n_solves += 1
         if not bool(res.converged.all()):
             bad = int((~res.converged).sum())
-            raise FloatingPointError(f"driver did not converge at {bad} point(s) of "
-                                     f"{self.experiments[k].name!r}")
-        self._z[k] = res.z.detach()
+            names = [self.experiments[k].name for k in g.members]
+            raise FloatingPointError(f"driver did not converge at {bad} point(s) of {names}")
+        g.z = res.z.detach()
         return res
 
     def predictions(self, x: np.ndarray) -> list[np.ndarray]:
         """Model predictions (n_e, k_e) of every experiment at parameters ``x``."""
         mat, _ = self.space.material(x)
-        out = []
-        for k, e in enumerate(self.experiments):
-            res = self._solve(mat, k)
-            y = driver.measured(res.P, res.F, e.mode, e.stress_measure)
-            out.append(y.detach().cpu().numpy().reshape(e.n, -1))
+        out = [None] * len(self.experiments)
+        for g in self.groups:
+            res = self._solve(mat, g)
+            y = g.outputs(res.P, res.F).detach().cpu().numpy()
+            for k, block in zip(g.members, g.split(y)):
+                out[k] = block
         return out
 
     def residuals(self, x: np.ndarray) -> np.ndarray:
-        preds = self.predictions(x)
-        return np.concatenate([((p - d) * f).ravel() for p, d, f in zip(preds, self.data, self.factor)])
+        """Residual vector; parameters the model rejects (``validate``) or where the driver
+        fails give a large constant residual, so the optimiser rejects the step."""
+        self.penalized = True
+        try:
+            preds = self.predictions(x)
+        except (ValueError, FloatingPointError):
+            return np.full(self.n_residuals, self._penalty)
+        r = np.concatenate([((p - d) * f).ravel() for p, d, f in zip(preds, self.data, self.factor)])
+        if not np.isfinite(r).all():
+            return np.full(self.n_residuals, self._penalty)
+        self.penalized = False
+        self._penalty = max(getattr(self, "_penalty", 0.0), 1e3 * max(1.0, float(np.abs(r).max())))
+        return r
 
     def jacobian(self, x: np.ndarray) -> np.ndarray:
         """Exact ``dr/dx`` (N, P) by autograd and the implicit function theorem."""
         mat0, _ = self.space.material(x)
         mat, leaves = self.space.material(x, requires_grad=True)
-        blocks = []
-        for k, e in enumerate(self.experiments):
-            res = self._solve(mat0, k)
-            dy = self._experiment_jacobian(mat, leaves, self.paths[k], e, res.z)
-            blocks.append((dy * torch.as_tensor(self.factor[k])[..., None]).reshape(-1, len(leaves)))
+        blocks = [None] * len(self.experiments)
+        for g in self.groups:
+            res = self._solve(mat0, g)
+            dy = self._group_jacobian(mat, leaves, g, res.z)
+            for k, block in zip(g.members, g.split(dy)):
+                f = torch.as_tensor(self.factor[k], dtype=block.dtype)
+                blocks[k] = (block * f[..., None]).reshape(-1, len(leaves))
         return torch.cat(blocks, 0).detach().cpu().numpy()
 
     @staticmethod
-    def _experiment_jacobian(mat, leaves, path, e: Experiment, z0: torch.Tensor) -> torch.Tensor:
+    def _group_jacobian(mat, leaves, g: _Group, z0: torch.Tensor) -> torch.Tensor:
         with torch.enable_grad():
             z = z0.detach().clone().requires_grad_(True)
-            P, F, R = driver.stress_of(mat, path, z, create_graph=True)
-            y = driver.measured(P, F, e.mode, e.stress_measure).reshape(e.n, -1)
-            q, m = z.shape[1], y.shape[1]
+            P, F, R = driver.stress_of(mat, g.path, z, create_graph=True)
+            y = g.outputs(P, F)
+            q = z.shape[1]
             out = torch.cat([R, y], -1)
             u = torch.zeros_like(out, requires_grad=True)
-            g = torch.autograd.grad(out, leaves, grad_outputs=u, create_graph=True, allow_unused=True)
-            cols = [torch.zeros_like(out) if gk is None else _grad(gk, u) for gk in g]
-            dtheta = torch.stack(cols, -1)  # (n, q+m, P)
+            gr = torch.autograd.grad(out, leaves, grad_outputs=u, create_graph=True, allow_unused=True)
+            gr = [torch.zeros((), dtype=out.dtype) if gk is None else gk for gk in gr]
+            dtheta = _batched_vjp(torch.stack(gr), u).permute(1, 2, 0)  # (n, q+m, P)
             if q == 0:
                 return dtheta[:, q:]
-            Rz = torch.stack([_grad(R[:, j].sum(), z) for j in range(q)], 1)  # (n,q,q)
-            yz = torch.stack([_grad(y[:, j].sum(), z) for j in range(m)], 1)  # (n,m,q)
-        dz = -torch.linalg.solve(Rz.detach(), dtheta[:, :q].detach())
-        return dtheta[:, q:].detach() + yz.detach() @ dz
+            k = out.shape[1]
+            seeds = torch.eye(k, dtype=out.dtype)[:, None, :].expand(k, out.shape[0], k)
+            oz = _batched_vjp(out, z, seeds).permute(1, 0, 2)  # (n, q+m, q): d out_j / d z
+        Rz, yz = oz[:, :q], oz[:, q:]
+        dz = -torch.linalg.solve(Rz, dtheta[:, :q])
+        return dtheta[:, q:] + yz @ dz
+
+
+def _batched_vjp(out: torch.Tensor, x: torch.Tensor, seeds: torch.Tensor | None = None) -> torch.Tensor:
+    """Vector-Jacobian products of ``out`` for each seed (default: the unit vectors of a 1-D
+    ``out``), stacked on dim 0; one vmapped reverse pass, a loop if vmap cannot."""
+    if seeds is None:
+        seeds = torch.eye(out.shape[0], dtype=out.dtype, device=out.device)
+    if not out.requires_grad:
+        return torch.zeros((seeds.shape[0], *x.shape), dtype=x.dtype, device=x.device)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            (g,) = torch.autograd.grad(out, x, grad_outputs=seeds, is_grads_batched=True,
+                                       retain_graph=True, allow_unused=True)
+    except RuntimeError:
+        rows = [torch.autograd.grad(out, x, grad_outputs=s, retain_graph=True, allow_unused=True)[0]
+                for s in seeds]
+        rows = [torch.zeros_like(x) if r is None else r for r in rows]
+        return torch.stack(rows).detach()
+    return torch.zeros((seeds.shape[0], *x.shape), dtype=x.dtype) if g is None else g.detach()

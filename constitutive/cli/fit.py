@@ -1,0 +1,97 @@
+"""``constitutive fit DATA.h5 --model NAME ...``: fit a model to HDF5 experiments."""
+
+from __future__ import annotations
+
+import sys
+
+from .common import parse_params
+
+#: volumetric parameters held fixed by default when a compressible model is fitted
+VOLUMETRIC = ("K", "lmbda", "kappa")
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("fit", help="fit material parameters to experiments in an HDF5 file",
+                       description="Fit a registered model to homogeneous experiments (see "
+                       "docs/calibration.md). By default the incompressible variant "
+                       "<model>-incompressible is used when it exists.")
+    p.add_argument("data", help="HDF5 experiment file (e.g. data/treloar.h5)")
+    p.add_argument("--model", "-m", required=True, help="registered model name (e.g. ogden, yeoh)")
+    p.add_argument("--terms", type=int, default=None, help="number of Ogden terms (mu/alpha lists)")
+    p.add_argument("--param", "-p", action="append", default=[], metavar="NAME=VALUE",
+                   help="start value (lists as a,b,c); repeatable")
+    p.add_argument("--fix", action="append", default=[], metavar="NAME[=VALUE]",
+                   help="hold a parameter (or element mu[1]) fixed, optionally at VALUE; repeatable")
+    p.add_argument("--compressible", action="store_true",
+                   help="fit the compressible model NAME itself (K fixed unless --free-bulk)")
+    p.add_argument("--free-bulk", action="store_true", help="also fit K of a compressible model")
+    p.add_argument("--experiments", default=None, help="comma-separated experiment names to fit")
+    p.add_argument("--weight", action="append", default=[], metavar="EXPERIMENT=W",
+                   help="weight of an experiment; repeatable")
+    p.add_argument("--residual", choices=("relative", "absolute"), default="relative")
+    p.add_argument("--units", default=None, help="stress unit of the fit (default: the data's)")
+    p.add_argument("--starts", type=int, default=None,
+                   help="number of starts (multi-start: the start values, then random "
+                   "perturbations; default 1)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--jacobian", choices=("autograd", "2-point", "3-point"), default="autograd")
+    p.add_argument("--output", "-o", default=None, help="write the result as JSON")
+    p.add_argument("--hdf5", default=None, help="write the result as HDF5")
+    p.add_argument("--plot", default=None, help="write a PNG plot of data vs model")
+    p.add_argument("--quiet", "-q", action="store_true")
+    p.set_defaults(func=run)
+
+
+def _fixed(items: list[str]) -> tuple[list[str], dict]:
+    names, values = [], {}
+    for item in items:
+        if "=" in item:
+            values.update(parse_params([item]))
+            names.append(item.split("=", 1)[0].strip())
+        else:
+            names.append(item.strip())
+    return names, values
+
+
+def run(args) -> int:
+    import warnings
+
+    from constitutive.calibration import fit, load_experiments
+    from constitutive.calibration.starts import resolve_model, start_values
+
+    exps = load_experiments(args.data, args.experiments.split(",") if args.experiments else None)
+    name = resolve_model(args.model, args.compressible)
+    fixed, fixed_values = _fixed(args.fix)
+    given = {**parse_params(args.param), **fixed_values}
+    start = start_values(name, exps, args.terms, given, args.units)
+    import materials
+
+    cls = materials.model_class(name)
+    if not args.free_bulk:  # data of incompressible-type tests hardly determine the bulk modulus
+        fixed += [v for v in VOLUMETRIC if v in cls.parameters and v not in fixed]
+    weights = {k: float(v) for k, v in parse_params(args.weight).items()}
+    n_starts = args.starts or 1
+
+    def progress(k, n, cost, best):
+        if not args.quiet and n > 1:
+            print(f"  start {k}/{n}: cost {cost:.5g} (best {best:.5g})", file=sys.stderr, flush=True)
+
+    if not args.quiet:
+        print(f"fitting {name} to {len(exps)} experiment(s) of {args.data} "
+              f"({n_starts} start(s))", file=sys.stderr)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = fit(name, exps, start=start, fixed=fixed or None, weights=weights,
+                  residual=args.residual, units=args.units, n_starts=n_starts, seed=args.seed,
+                  jacobian=args.jacobian, progress=progress)
+    print(res.summary())
+    if args.output:
+        res.save_json(args.output)
+        print(f"wrote {args.output}")
+    if args.hdf5:
+        res.save_hdf5(args.hdf5)
+        print(f"wrote {args.hdf5}")
+    if args.plot:
+        res.plot(args.plot)
+        print(f"wrote {args.plot}")
+    return 0 if res.success else 1

@@ -1,0 +1,112 @@
+"""Material-point driver: closed forms for incompressible neo-Hooke / Mooney-Rivlin in uniaxial,
+equibiaxial, pure-shear and simple-shear loading; compressible uniaxial traction-free lateral
+faces; mixed control with a prescribed lateral stress; batching of different modes."""
+
+import numpy as np
+import pytest
+import torch
+from scipy.optimize import brentq
+
+import materials
+from constitutive import driver
+from tests._calib_models import MooneyRivlinInc, NeoHookeInc
+
+torch.set_default_dtype(torch.float64)
+LAM = torch.tensor([0.4, 0.7, 1.0, 1.3, 2.0, 4.0, 7.5])
+GAMMA = torch.tensor([0.0, 0.3, 1.0, 2.5])
+
+
+def mr_closed_form(mode, x, c10, c01):
+    """Nominal stress of incompressible Mooney-Rivlin (Holzapfel 2000, sec. 6.5; Ogden 1984)."""
+    if mode == "uniaxial":
+        return 2 * (x - x**-2) * (c10 + c01 / x)
+    if mode == "equibiaxial":
+        return 2 * (x - x**-5) * (c10 + c01 * x**2)
+    if mode == "pure_shear":
+        return 2 * (x - x**-3) * (c10 + c01)
+    return 2 * (c10 + c01) * x  # simple shear: P12 = sigma12
+
+
+@pytest.mark.parametrize("mode", ["uniaxial", "equibiaxial", "pure_shear", "simple_shear"])
+@pytest.mark.parametrize("c10,c01", [(0.5, 0.0), (0.3, 0.07)])
+def test_incompressible_closed_forms(mode, c10, c01):
+    mat = MooneyRivlinInc(c10=c10, c01=c01)
+    x = GAMMA if mode == "simple_shear" else LAM
+    res = driver.solve(mat, driver.load_path(mode, x))
+    assert bool(res.converged.all())
+    P = driver.measured(res.P, res.F, mode, "nominal")
+    ref = mr_closed_form(mode, x, c10, c01)
+    assert torch.allclose(P, ref, rtol=1e-11, atol=1e-12)
+    assert torch.allclose(torch.linalg.det(res.F), torch.ones(len(x)), atol=1e-12)
+    assert res.P[:, 2, 2].abs().max() < 1e-11  # traction-free face
+
+
+def test_incompressible_lateral_stretches_and_cauchy():
+    mat = NeoHookeInc(mu=0.6)
+    res = driver.solve(mat, driver.uniaxial(LAM))
+    assert torch.allclose(res.stretches[:, 1], LAM**-0.5, rtol=1e-12)
+    sig = driver.measured(res.P, res.F, "uniaxial", "cauchy")
+    assert torch.allclose(sig, 0.6 * (LAM**2 - 1 / LAM), rtol=1e-11, atol=1e-13)
+    # W_iso of the isochoric invariant: sigma = mu dev(b) - p I, sigma_22 = 0
+    # -> p = mu (1/lam - (lam^2 + 2/lam)/3)
+    assert torch.allclose(res.pressure, 0.6 * (1 / LAM - (LAM**2 + 2 / LAM) / 3), rtol=1e-11, atol=1e-14)
+
+
+def _nh_lateral(lam, mu, lm):
+    """Lateral stretch of compressible neo-Hooke (ln J) in uniaxial tension, by bracketing."""
+    def p22(l2):
+        J = lam * l2 * l2
+        return mu * (l2 - 1 / l2) + lm * np.log(J) / l2
+    return brentq(p22, 1e-3, 10.0, xtol=1e-15)
+
+
+def test_compressible_uniaxial_zero_lateral_stress():
+    mu, lm = 0.8, 3.0
+    mat = materials.get("neo-hooke", mu=mu, lmbda=lm)
+    res = driver.solve(mat, driver.uniaxial(LAM))
+    assert bool(res.converged.all())
+    assert res.P[:, 1, 1].abs().max() < 1e-10 and res.P[:, 2, 2].abs().max() < 1e-10
+    ref = torch.tensor([_nh_lateral(float(x), mu, lm) for x in LAM])
+    assert torch.allclose(res.stretches[:, 1], ref, rtol=1e-10)
+    assert torch.allclose(res.stretches[:, 1], res.stretches[:, 2], rtol=1e-12)
+    # P11 of the converged state, independently from the closed form of P
+    l1, l2 = LAM, ref
+    J = l1 * l2 * l2
+    P11 = mu * (l1 - 1 / l1) + lm * torch.log(J) / l1
+    assert torch.allclose(res.P[:, 0, 0], P11, rtol=1e-9, atol=1e-12)
+
+
+def test_compressible_simple_shear_and_mixed_target():
+    mu, lm = 0.8, 3.0
+    mat = materials.get("neo-hooke", mu=mu, lmbda=lm)
+    res = driver.solve(mat, driver.simple_shear(GAMMA))
+    assert torch.allclose(res.P[:, 0, 1], mu * GAMMA, rtol=1e-11, atol=1e-13)
+    # prescribed lateral nominal stress P22 = P33 = -0.1 (confined uniaxial loading)
+    path = driver.uniaxial(LAM)
+    path.target = torch.full((len(LAM), 2), -0.1)
+    res = driver.solve(mat, path)
+    assert torch.allclose(res.P[:, 1, 1], torch.full_like(LAM, -0.1), atol=1e-10)
+    assert torch.allclose(res.P[:, 2, 2], torch.full_like(LAM, -0.1), atol=1e-10)
+
+
+def test_concat_equals_separate_paths():
+    mat = materials.get("neo-hooke", mu=0.8, lmbda=3.0)
+    paths = [driver.uniaxial(LAM), driver.equibiaxial(LAM[3:]), driver.simple_shear(GAMMA),
+             driver.biaxial(torch.stack([LAM, LAM.flip(0)], -1))]
+    joint = driver.solve(mat, driver.concat(paths))
+    sep = torch.cat([driver.solve(mat, p).P for p in paths])
+    assert bool(joint.converged.all())
+    assert torch.allclose(joint.P, sep, rtol=1e-10, atol=1e-12)
+
+
+def test_predict_and_bad_input():
+    mat = NeoHookeInc(mu=1.0)
+    P = driver.predict(mat, "biaxial", [[1.5, 1.5], [2.0, 1.0]])
+    assert torch.allclose(P[0, 0], torch.tensor(1.5 - 1.5**-5), rtol=1e-12)
+    assert torch.allclose(P[1, 0], torch.tensor(2.0 - 2.0**-3), rtol=1e-12)
+    with pytest.raises(ValueError, match="det F = 1"):
+        driver.solve(mat, driver.general(torch.eye(3)[None] * 1.1))
+    with pytest.raises(ValueError, match="stretches must be > 0"):
+        driver.uniaxial([1.0, -0.5])
+    with pytest.raises(ValueError, match="unknown mode"):
+        driver.load_path("torsion", [1.0])
