@@ -40,6 +40,11 @@ def test_gradient_hessian_function_match_felupe_pointwise():
     W_ref = ref.function(x)[0] - 1.5 * MU  # our W has the -3 mu/2 constant
     np.testing.assert_allclose(ours.function(x)[0], W_ref, rtol=1e-12, atol=1e-12)
     assert ours.gradient(x)[1] is x[1]
+    # the tangent cached by gradient() is only reused for the same F
+    F2 = F.copy()
+    F2[0, 0] += 0.01
+    ours.gradient([F2, x[1]])
+    np.testing.assert_allclose(ours.hessian(x)[0], A_ref, rtol=1e-12, atol=1e-12)
 
 
 def _solve_uniaxial(umat, moves=(0.15, 0.3, 0.45, -0.2)):
@@ -60,9 +65,10 @@ def _solve_uniaxial(umat, moves=(0.15, 0.3, 0.45, -0.2)):
     return np.array(displacements), iterations, field.region.mesh.points
 
 
-def test_uniaxial_cube_same_displacements_and_iterations():
+@pytest.mark.parametrize("cache", [True, False])
+def test_uniaxial_cube_same_displacements_and_iterations(cache):
     u_ref, it_ref, _ = _solve_uniaxial(fem.NeoHookeCompressible(mu=MU, lmbda=LMBDA))
-    u, it, _ = _solve_uniaxial(_ours())
+    u, it, _ = _solve_uniaxial(FelupeMaterial(materials.get("neo-hooke", mu=MU, lmbda=LMBDA), cache_tangent=cache))
     assert it == it_ref
     assert np.abs(u_ref[2]).max() > 0.4  # the load was applied
     rel = np.abs(u - u_ref).max() / np.abs(u_ref).max()

@@ -29,13 +29,20 @@ class FelupeMaterial:
     Parameters
     ----------
     material : Hyperelastic
-        Evaluated on CPU in float64 (felupe works with NumPy arrays).
+        Evaluated in float64 on the material's device; arrays are NumPy.
+    cache_tangent : bool
+        felupe's Newton loop evaluates ``gradient`` and then ``hessian`` at the same ``F``. With
+        ``True`` (default) ``gradient`` computes ``P`` and ``A`` together (one pass of the engine,
+        or its compiled fast path) and ``hessian`` reuses ``A`` when ``F`` is unchanged (checked
+        by value); with ``False`` each call computes only what it returns.
     """
 
-    def __init__(self, material: Hyperelastic):
+    def __init__(self, material: Hyperelastic, cache_tangent: bool = True):
         if not isinstance(material, Hyperelastic):
             raise TypeError(f"material: expected a Hyperelastic, got {type(material).__name__}")
         self.material = material
+        self.cache_tangent = bool(cache_tangent)
+        self._cache: tuple[np.ndarray, np.ndarray] | None = None
         self.x = [np.eye(3), np.zeros(0)]
 
     def __repr__(self) -> str:
@@ -55,9 +62,15 @@ class FelupeMaterial:
     def gradient(self, x) -> list[np.ndarray]:
         """``[P, statevars]``; ``P`` (3, 3, nqp, ncells) first Piola-Kirchhoff stress."""
         F, statevars = self._split(x)
-        return [pk1_trailing(self.material, F), statevars]
+        if not self.cache_tangent:
+            return [pk1_trailing(self.material, F), statevars]
+        P, A = pk1_tangent_trailing(self.material, F)
+        self._cache = (np.array(F, dtype=np.float64, copy=True), A)
+        return [P, statevars]
 
     def hessian(self, x) -> list[np.ndarray]:
         """``[A]``; ``A`` (3, 3, 3, 3, nqp, ncells), ``A[i, J, k, L] = dP_iJ / dF_kL``."""
         F, _ = self._split(x)
+        if self._cache is not None and np.array_equal(self._cache[0], F):
+            return [self._cache[1]]
         return [pk1_tangent_trailing(self.material, F)[1]]
