@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..hyperelastic import Hyperelastic
-from ._trailing import energy_trailing, pk1_tangent_trailing, pk1_trailing
+from ._trailing import energy_trailing, pk1_tangent_trailing
 
 
 def deformation_gradient(basis, u: np.ndarray) -> np.ndarray:
@@ -76,15 +76,24 @@ class SkfemHyperelastic:
         self.material = material
         self.basis = basis
         self._residual, self._jacobian, self._energy = _forms()
+        self._cache: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def _pk1_tangent(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """P and A at ``u``; the last pair is cached (Newton: residual, then tangent at the same u)."""
+        u = np.asarray(u, dtype=np.float64)
+        if self._cache is None or not np.array_equal(self._cache[0], u):
+            P, A = pk1_tangent_at_points(self.material, deformation_gradient(self.basis, u))
+            self._cache = (u.copy(), P, A)
+        return self._cache[1], self._cache[2]
 
     def residual(self, u: np.ndarray) -> np.ndarray:
         """Internal force vector ``r = int P : Grad v dV`` (N,)."""
-        P = pk1_trailing(self.material, deformation_gradient(self.basis, u))
+        P, _ = self._pk1_tangent(u)
         return self._residual.assemble(self.basis, P=P)
 
     def assemble(self, u: np.ndarray):
         """Tangent stiffness (sparse, N x N) and internal force vector (N,) at ``u``."""
-        P, A = pk1_tangent_at_points(self.material, deformation_gradient(self.basis, u))
+        P, A = self._pk1_tangent(u)
         K = self._jacobian.assemble(self.basis, A=A)
         r = self._residual.assemble(self.basis, P=P)
         return K, r
