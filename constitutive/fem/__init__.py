@@ -1,0 +1,30 @@
+"""A small 3D finite-element driver: total Lagrangian, quasi-static, hyperelastic.
+
+Any material of the library is evaluated on all quadrature points at once through
+``material.pk1_tangent(F)``; assembly is vectorised, the sparsity pattern computed once, and
+Newton-Raphson uses the consistent tangent. See docs/fem.md.
+
+>>> from constitutive.fem import Problem, box
+>>> prob = Problem(box(2), materials.get("neo-hooke", mu=1.0, lmbda=10.0))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from .generate import box, cook_membrane, distort, hex_to_tets, to_quadratic
+from .mesh import Mesh
+from .newton import ConvergenceError, Result, solve
+from .output import Writer
+from .problem import ElementInversion, Problem
+
+
+def _solve(self, steps: int = 10, output_dir: str | None = None, name: str = "solution",
+           fmt: str = "vtu", plot=None, **kwargs) -> Result:
+    """Solve with :func:`constitutive.fem.newton.solve`; write files if ``output_dir``."""
+    writer = Writer(output_dir, name, fmt, plot) if output_dir else None
+    return solve(self, steps=steps, writer=writer, **kwargs)
+
+
+Problem.solve = _solve
+
+__all__ = ["Mesh", "Problem", "Result", "Writer", "ConvergenceError", "ElementInversion", "box",
+           "cook_membrane", "distort", "hex_to_tets", "to_quadratic", "solve"]

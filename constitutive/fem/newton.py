@@ -1,0 +1,197 @@
+"""Load stepping and Newton-Raphson with the consistent tangent.
+
+Each load step sets the prescribed displacements at the new load factor and iterates
+``K du_f = -R_f`` on the free DOFs until the residual norm ``|R_f| <= atol + rtol * ref``
+(``ref`` = max of |f_int| and |f_ext| over all DOFs, i.e. the size of reactions and loads) or
+the energy norm ``|du . R_f| <= etol * |du_0 . R_0|``. Optional backtracking line search on
+``|R_f|``. A step that diverges, exceeds ``max_iter`` or inverts an element (det F <= 0) is
+restarted from the last converged state with half the increment; below ``min_step``
+:class:`ConvergenceError` is raised.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .linsolve import make_solver
+from .problem import ElementInversion, Problem
+
+
+class ConvergenceError(RuntimeError):
+    """Newton failed even with the smallest allowed load increment."""
+
+
+class StepDiverged(RuntimeError):
+    pass
+
+
+@dataclass
+class Step:
+    """Record of one converged load step."""
+
+    t: float
+    iterations: int
+    residuals: list[float]
+    energies: list[float]
+    reactions: dict[str, list[float]]
+    displacements: dict[str, list[float]]
+    cutbacks: int = 0
+
+
+@dataclass
+class Result:
+    """Solution history; ``u`` is the final displacement (npoints, 3)."""
+
+    u: np.ndarray
+    steps: list[Step] = field(default_factory=list)
+    timings: dict = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)
+    linear_solver: str = ""
+
+    def reaction(self, name: str, component: int = 0) -> np.ndarray:
+        """Reaction force component of a Dirichlet set over the steps (including t = 0)."""
+        return np.array([0.0] + [s.reactions[name][component] for s in self.steps])
+
+    def displacement(self, name: str, component: int = 0) -> np.ndarray:
+        """Mean prescribed displacement of a Dirichlet set over the steps (including t = 0)."""
+        return np.array([0.0] + [s.displacements[name][component] for s in self.steps])
+
+    @property
+    def load_factors(self) -> np.ndarray:
+        return np.array([0.0] + [s.t for s in self.steps])
+
+
+def solve(problem: Problem, steps: int = 10, max_iter: int = 20, rtol: float = 1e-8,
+          atol: float = 1e-12, etol: float = 1e-16, line_search: bool = False,
+          min_step: float = 1e-4, linear_solver: str = "auto", writer=None,
+          verbose: bool = False, stream=None, u0: np.ndarray | None = None) -> Result:
+    """Solve ``problem`` from t = 0 to 1 in ``steps`` equal increments (cut back on failure).
+
+    Parameters
+    ----------
+    writer : optional :class:`~constitutive.fem.output.Writer`, called after every step
+    verbose : print one line per iteration and per step to ``stream`` (default stderr)
+    """
+    if not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps: expected a positive integer, got {steps!r}")
+    if not 0.0 < min_step <= 1.0:
+        raise ValueError(f"min_step: expected 0 < min_step <= 1, got {min_step}")
+    stream = stream or sys.stderr
+    problem.setup()
+    solver = make_solver(linear_solver, problem.symmetric)
+    if hasattr(solver, "set_dofs"):
+        solver.set_dofs(problem.mesh.points, problem.free)
+    u = np.zeros(problem.ndof) if u0 is None else np.asarray(u0, dtype=float).reshape(-1).copy()
+    result = Result(u.reshape(-1, 3), linear_solver=solver.name)
+    timings = {"material": 0.0, "assembly": 0.0, "solve": 0.0, "iterations": 0}
+    result.timings = timings
+    t, dt, cutbacks = 0.0, 1.0 / steps, 0
+    if writer is not None:
+        state = problem.evaluate(u, 0.0, tangent=False)
+        writer.write(problem, u, state, 0.0)
+    t_start = time.perf_counter()
+    while t < 1.0 - 1e-12:
+        t_new = min(t + dt, 1.0)
+        trial = u.copy()
+        dofs, vals = problem.prescribed(t_new)
+        trial[dofs] = vals
+        try:
+            trial, state, res, en = _newton(problem, solver, trial, t_new, max_iter, rtol, atol, etol,
+                                            line_search, timings, verbose, stream)
+        except (StepDiverged, ElementInversion, np.linalg.LinAlgError, RuntimeError) as exc:
+            if isinstance(exc, ConvergenceError):
+                raise
+            dt *= 0.5
+            cutbacks += 1
+            if verbose:
+                print(f"  step to t={t_new:.4g} failed ({exc}); cutback to dt={dt:.3g}", file=stream)
+            if dt < min_step:
+                raise ConvergenceError(
+                    f"load step cut back below min_step={min_step:g} at t={t:.6g} "
+                    f"(last failure: {exc})") from exc
+            continue
+        u, t = trial, t_new
+        rec = Step(t, len(res) - 1, res, en, *_bc_summary(problem, u, state), cutbacks=cutbacks)
+        result.steps.append(rec)
+        if writer is not None:
+            writer.write(problem, u, state, t)
+        if verbose:
+            print(f"step {len(result.steps)}: t={t:.4f} iterations={rec.iterations} "
+                  f"|R|={res[-1]:.3e} elapsed={time.perf_counter() - t_start:.2f}s", file=stream)
+        cutbacks = 0
+        dt = min(2.0 * dt, 1.0 / steps) if rec.iterations <= max_iter // 2 else dt
+    result.u = u.reshape(-1, 3)
+    if writer is not None:
+        result.files = writer.finish(result)
+    return result
+
+
+def _newton(problem, solver, u, t, max_iter, rtol, atol, etol, line_search, timings, verbose, stream):
+    free = problem.free
+    state = problem.evaluate(u, t)
+    _add(timings, state)
+    residuals, energies = [], []
+    energy0 = None
+    for it in range(max_iter + 1):
+        r = state.R[free]
+        rn = float(np.linalg.norm(r))
+        ref = max(float(np.linalg.norm(state.R + state.f_ext)), float(np.linalg.norm(state.f_ext)))
+        residuals.append(rn)
+        if not math.isfinite(rn):
+            raise StepDiverged("residual is not finite")
+        if verbose:
+            print(f"    iteration {it}: |R|={rn:.3e} (ref {ref:.3e})", file=stream)
+        if rn <= atol + rtol * ref or (energy0 and energies[-1] <= etol * energy0):
+            return u, state, residuals, energies
+        if it == max_iter:
+            break
+        if it >= 3 and rn > 1e3 * residuals[0]:
+            raise StepDiverged(f"residual grew to {rn:.3e}")
+        t0 = time.perf_counter()
+        du_f = solver.solve(state.K, -r)
+        timings["solve"] += time.perf_counter() - t0
+        timings["iterations"] += 1
+        energy = abs(float(du_f @ r))
+        energies.append(energy)
+        energy0 = energy0 or energy
+        du = np.zeros_like(u)
+        du[free] = du_f
+        step, new_state = 1.0, None
+        for _ in range(8 if line_search else 1):
+            try:
+                new_state = problem.evaluate(u + step * du, t)
+                _add(timings, new_state)
+            except ElementInversion:
+                if not line_search:
+                    raise
+                new_state = None
+            if new_state is not None and (not line_search or
+                                          np.linalg.norm(new_state.R[free]) <= (1 - 1e-4 * step) * rn):
+                break
+            step *= 0.5
+        if new_state is None:
+            raise ElementInversion("line search could not avoid det F <= 0")
+        u = u + step * du
+        state = new_state
+    raise StepDiverged(f"no convergence in {max_iter} iterations (|R|={residuals[-1]:.3e})")
+
+
+def _add(timings, state):
+    for k, v in state.timings.items():
+        timings[k] += v
+
+
+def _bc_summary(problem, u, state):
+    """Per Dirichlet set: summed reaction force (3,) and mean displacement (3,)."""
+    R = state.R.reshape(-1, 3)
+    U = u.reshape(-1, 3)
+    reactions, disp = {}, {}
+    for bc in problem.dirichlet:
+        reactions[bc.name] = [float(x) for x in R[bc.nodes].sum(axis=0)]
+        disp[bc.name] = [float(x) for x in U[bc.nodes].mean(axis=0)]
+    return reactions, disp

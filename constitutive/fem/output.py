@@ -1,0 +1,156 @@
+"""Output: VTU time series (+ ParaView .pvd collection) or XDMF via meshio, per-step log,
+reaction-force data (CSV, JSON) and a PNG plot.
+
+Point data: ``displacement`` and ``reaction`` (nodal reaction forces, zero on free nodes).
+Cell data (averaged over the element's quadrature points): ``cauchy`` (9 components, row
+major), ``von_mises`` = sqrt(3/2 dev(sigma):dev(sigma)) and ``J`` = det F.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+
+import numpy as np
+import torch
+
+
+def _atomic_write_text(path: str, text: str) -> None:
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def cell_fields(F: torch.Tensor, P: torch.Tensor) -> dict[str, np.ndarray]:
+    """Cell-averaged Cauchy stress (ne, 9), von Mises stress (ne,) and J (ne,)."""
+    J = torch.linalg.det(F)
+    sigma = P @ F.transpose(-1, -2) / J[..., None, None]
+    sigma = sigma.mean(dim=1)
+    dev = sigma - torch.einsum("eii->e", sigma)[:, None, None] / 3.0 * torch.eye(3, dtype=F.dtype)
+    vm = torch.sqrt(1.5 * (dev * dev).sum((-1, -2)))
+    return {"cauchy": sigma.reshape(-1, 9).numpy(), "von_mises": vm.numpy(), "J": J.mean(dim=1).numpy()}
+
+
+class Writer:
+    """Writes one mesh file per load step into ``directory`` and the summaries at the end.
+
+    Parameters
+    ----------
+    directory : output folder (created)
+    name : file stem (``name_0003.vtu``, ``name.pvd``, ``name_reactions.csv``, ...)
+    fmt : ``"vtu"`` (default, with a .pvd collection) or ``"xdmf"`` (one time-series file)
+    plot : (dirichlet name, component) whose reaction vs displacement is plotted, or None
+    """
+
+    def __init__(self, directory: str, name: str = "solution", fmt: str = "vtu", plot=None):
+        if fmt not in ("vtu", "xdmf"):
+            raise ValueError(f"fmt: expected 'vtu' or 'xdmf', got {fmt!r}")
+        os.makedirs(directory, exist_ok=True)
+        self.directory, self.name, self.fmt, self.plot = directory, name, fmt, plot
+        self.entries: list[tuple[float, str]] = []
+        self._xdmf = None
+
+    def write(self, problem, u: np.ndarray, state, t: float) -> None:
+        mesh = problem.mesh
+        U = u.reshape(-1, 3)
+        R = np.zeros_like(U)
+        fixed = getattr(problem, "fixed", np.zeros(0, dtype=int))
+        R.reshape(-1)[fixed] = state.R[fixed]
+        point_data = {"displacement": U.copy(), "reaction": R}
+        cells = cell_fields(state.F, state.P)
+        if self.fmt == "vtu":
+            fname = f"{self.name}_{len(self.entries):04d}.vtu"
+            mesh.write(os.path.join(self.directory, fname), point_data, cells)
+            self.entries.append((t, fname))
+        else:
+            import meshio
+
+            if self._xdmf is None:
+                self._xdmf_path = os.path.join(self.directory, f"{self.name}.xdmf")
+                self._xdmf = meshio.xdmf.TimeSeriesWriter(self._xdmf_path)
+                self._xdmf.__enter__()
+                self._xdmf.write_points_cells(mesh.points, [(mesh.cell_type, mesh.cells)])
+            self._xdmf.write_data(t, point_data=point_data, cell_data={k: [v] for k, v in cells.items()})
+            self.entries.append((t, os.path.basename(self._xdmf_path)))
+
+    def finish(self, result) -> list[str]:
+        files = []
+        if self.fmt == "vtu":
+            lines = ['<?xml version="1.0"?>',
+                     '<VTKFile type="Collection" version="0.1" byte_order="LittleEndian">',
+                     "  <Collection>"]
+            lines += [f'    <DataSet timestep="{t:.10g}" group="" part="0" file="{f}"/>'
+                      for t, f in self.entries]
+            lines += ["  </Collection>", "</VTKFile>", ""]
+            pvd = os.path.join(self.directory, f"{self.name}.pvd")
+            _atomic_write_text(pvd, "\n".join(lines))
+            files += [os.path.join(self.directory, f) for _, f in self.entries] + [pvd]
+        elif self._xdmf is not None:
+            self._xdmf.__exit__(None, None, None)
+            files.append(self._xdmf_path)
+        files += write_history(result, self.directory, self.name, self.plot)
+        return files
+
+
+def history_rows(result) -> list[dict]:
+    """One row per load factor: t, then ``<set>_u<i>`` and ``<set>_F<i>`` for each Dirichlet set."""
+    rows = [{"t": 0.0, "iterations": 0}]
+    if result.steps:
+        for name in result.steps[0].reactions:
+            for i in range(3):
+                rows[0][f"{name}_u{i}"] = 0.0
+                rows[0][f"{name}_F{i}"] = 0.0
+    for s in result.steps:
+        row = {"t": s.t, "iterations": s.iterations}
+        for name, f in s.reactions.items():
+            for i in range(3):
+                row[f"{name}_u{i}"] = s.displacements[name][i]
+                row[f"{name}_F{i}"] = f[i]
+        rows.append(row)
+    return rows
+
+
+def write_history(result, directory: str, name: str = "solution", plot=None) -> list[str]:
+    """Reaction-force history as CSV and JSON (with the Newton log), and a PNG plot if
+    ``plot = (dirichlet name, component)``; returns the paths written."""
+    rows = history_rows(result)
+    csv_path = os.path.join(directory, f"{name}_reactions.csv")
+    tmp = f"{csv_path}.tmp{os.getpid()}"
+    with open(tmp, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    os.replace(tmp, csv_path)
+    log = [{"t": s.t, "iterations": s.iterations, "residuals": s.residuals, "energies": s.energies,
+            "cutbacks": s.cutbacks} for s in result.steps]
+    json_path = os.path.join(directory, f"{name}.json")
+    _atomic_write_text(json_path, json.dumps({"history": rows, "newton_log": log,
+                                              "timings": result.timings,
+                                              "linear_solver": result.linear_solver}, indent=1))
+    files = [csv_path, json_path]
+    if plot is not None and result.steps:
+        files.append(plot_reaction(result, directory, name, *plot))
+    return files
+
+
+def plot_reaction(result, directory: str, name: str, bc: str, component: int = 0) -> str:
+    """PNG of reaction force vs prescribed displacement of Dirichlet set ``bc``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    ax.plot(result.displacement(bc, component), result.reaction(bc, component), "o-")
+    ax.set_xlabel(f"displacement u{component + 1} of '{bc}'")
+    ax.set_ylabel(f"reaction force F{component + 1}")
+    ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    path = os.path.join(directory, f"{name}_reaction.png")
+    tmp = f"{path[:-4]}.tmp{os.getpid()}.png"
+    fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,233 @@
+"""Problem definition: mesh + material + boundary conditions -> residual and tangent.
+
+>>> prob = Problem(box(4), materials.get("neo-hooke", mu=1.0, lmbda=10.0))
+>>> prob.fix("xmin", 0); prob.fix("ymin", 1); prob.fix("zmin", 2)
+>>> prob.displace("xmax", 0.5, components=0)
+>>> result = prob.solve(steps=5)
+
+The residual is ``R = f_int(u) - f_ext(u, t)`` on all DOFs (node-major, ``3 a + i``); on
+constrained DOFs it is the reaction force. The material is evaluated once per iteration on all
+quadrature points: ``material.pk1_tangent(F)`` with ``F`` of shape (ne * nq, 3, 3).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from . import assembly as asm
+from . import fbar as fb
+from .boundary import BodyForce, Dirichlet, Pressure, Traction
+from .mesh import Mesh
+
+FORMULATIONS = ("displacement", "fbar")
+
+
+class ElementInversion(RuntimeError):
+    """det F <= 0 at some quadrature point (the load step is cut back)."""
+
+
+@dataclass
+class State:
+    """Residual, tangent of the free block and quadrature-point fields of one evaluation."""
+
+    R: np.ndarray
+    K: sp.csr_matrix | None
+    F: torch.Tensor  # (ne, nq, 3, 3), the F fed to the material (Fbar for F-bar)
+    P: torch.Tensor
+    f_ext: np.ndarray
+    timings: dict = field(default_factory=dict)
+
+
+class Problem:
+    """Quasi-static total-Lagrangian hyperelastic boundary-value problem.
+
+    Parameters
+    ----------
+    mesh : :class:`~constitutive.fem.mesh.Mesh`
+    material : a :class:`constitutive.Hyperelastic` (any registered model)
+    formulation : ``"displacement"`` or ``"fbar"`` (linear hexahedra; near incompressibility)
+    quadrature : optional ``(points, weights)`` rule (default: full Gauss integration)
+    """
+
+    def __init__(self, mesh: Mesh, material, formulation: str = "displacement", quadrature=None):
+        if not isinstance(mesh, Mesh):
+            raise TypeError(f"mesh: expected a constitutive.fem.Mesh, got {type(mesh).__name__}")
+        if not hasattr(material, "pk1_tangent"):
+            raise TypeError("material: expected a constitutive.Hyperelastic (with pk1_tangent)")
+        if formulation not in FORMULATIONS:
+            raise ValueError(f"formulation: expected one of {FORMULATIONS}, got {formulation!r}")
+        if formulation == "fbar" and mesh.cell_type != "hexahedron":
+            raise ValueError("formulation 'fbar' is implemented for linear hexahedra only")
+        if getattr(material, "incompressible", False):
+            raise ValueError(
+                "material: incompressible models need a pressure field; use the compressible "
+                "variant with a large bulk modulus (and formulation='fbar' on hexahedra)")
+        self.mesh, self.material, self.formulation = mesh, material, formulation
+        self.dtype = torch.float64
+        self.geometry = asm.Geometry(mesh, quadrature)
+        self.dN = torch.from_numpy(self.geometry.dN)
+        self.dV = torch.from_numpy(self.geometry.dV)
+        if formulation == "fbar":
+            _, dN0_dxi = mesh.element.evaluate(mesh.element.center())
+            dN0, _ = asm.reference_gradients(mesh.points[mesh.cells], dN0_dxi, np.ones(1))
+            self.dN0 = torch.from_numpy(dN0)  # (ne, 1, nen, 3)
+            self.dN_ext = torch.cat([self.dN, self.dN0.expand_as(self.dN)], dim=-1)
+        self.ndof = 3 * mesh.npoints
+        self.dofs = asm.element_dofs(mesh.cells)
+        self.dirichlet: list[Dirichlet] = []
+        self.tractions: list[Traction] = []
+        self.pressures: list[Pressure] = []
+        self.body_forces: list[BodyForce] = []
+        self._pattern = None
+
+    # ------------------------------------------------------------------ definition
+    def displace(self, where, value, components=(0, 1, 2), name: str | None = None) -> Dirichlet:
+        """Prescribe displacement components on nodes (named set, predicate or indices).
+
+        ``value``: displacement at load factor 1 (scalar or per component, ramped linearly),
+        or ``value(X (n, 3), t) -> (n, 3)``.
+        """
+        bc = Dirichlet(self.mesh.nodes(where), components, value,
+                       name or (where if isinstance(where, str) else f"bc{len(self.dirichlet)}"))
+        self.dirichlet.append(bc)
+        self._pattern = None
+        return bc
+
+    def fix(self, where, components=(0, 1, 2), name: str | None = None) -> Dirichlet:
+        """Zero displacement of ``components`` on nodes ``where``."""
+        return self.displace(where, 0.0, components, name)
+
+    def traction(self, where, traction, name: str = "") -> Traction:
+        """Dead traction (3,) per unit reference area on boundary faces within ``where``."""
+        load = Traction(self.mesh.faces(where), self.mesh.element.face_type, traction, name)
+        self.tractions.append(load)
+        return load
+
+    def pressure(self, where, pressure: float, name: str = "") -> Pressure:
+        """Follower pressure (positive = compressive) on boundary faces within ``where``."""
+        load = Pressure(self.mesh.faces(where), self.mesh.element.face_type, pressure, name)
+        self.pressures.append(load)
+        self._pattern = None
+        return load
+
+    def body_force(self, b) -> BodyForce:
+        """Body force per unit reference volume (3,)."""
+        load = BodyForce(b)
+        self.body_forces.append(load)
+        return load
+
+    # ------------------------------------------------------------------ DOF bookkeeping
+    def setup(self) -> None:
+        """Constrained/free DOFs and the sparsity pattern (done once, reused)."""
+        if self._pattern is not None:
+            return
+        fixed = np.zeros(self.ndof, dtype=bool)
+        for bc in self.dirichlet:
+            fixed[bc.dofs()] = True
+        self.fixed = np.flatnonzero(fixed)
+        self.free = np.flatnonzero(~fixed)
+        if len(self.free) == 0:
+            raise ValueError("problem: every DOF is constrained")
+        self._pattern = asm.SparsityPattern(self.dofs, self.ndof, self.free)
+        self._pressure_maps = [self._surface_map(p) for p in self.pressures]
+
+    def _surface_map(self, load) -> np.ndarray:
+        """Positions of face-matrix entries in the CSR data (nnz means 'discard')."""
+        pat = self._pattern
+        index = -np.ones(self.ndof, dtype=np.int64)
+        index[self.free] = np.arange(len(self.free))
+        loc = index[load.dofs()]
+        m = loc.shape[1]
+        r = np.broadcast_to(loc[:, :, None], (len(loc), m, m)).ravel()
+        c = np.broadcast_to(loc[:, None, :], (len(loc), m, m)).ravel()
+        out = np.full(r.shape, pat.nnz, dtype=np.int64)
+        keep = (r >= 0) & (c >= 0)
+        key = r[keep] * pat.nfree + c[keep]
+        pos = np.searchsorted(pat.keys, key)
+        if np.any(pat.keys[np.minimum(pos, pat.nnz - 1)] != key):
+            raise ValueError("surface load couples DOFs outside the element pattern")
+        out[keep] = pos
+        return out
+
+    @property
+    def symmetric(self) -> bool:
+        """The tangent is symmetric unless follower pressure is applied."""
+        return not self.pressures
+
+    def prescribed(self, t: float) -> tuple[np.ndarray, np.ndarray]:
+        """(dofs, values) of all Dirichlet conditions at load factor t (later ones win)."""
+        dofs = [bc.dofs() for bc in self.dirichlet]
+        vals = [bc.values(self.mesh.points, t) for bc in self.dirichlet]
+        return np.concatenate(dofs), np.concatenate(vals)
+
+    # ------------------------------------------------------------------ evaluation
+    def external_force(self, u: np.ndarray, t: float) -> np.ndarray:
+        f = np.zeros(self.ndof)
+        X = self.mesh.points
+        for load in self.tractions:
+            f += asm.scatter_vector(load.force(X, t), load.dofs(), self.ndof)
+        x = X + u.reshape(-1, 3)
+        for load in self.pressures:
+            f += asm.scatter_vector(load.force(x, t), load.dofs(), self.ndof)
+        for load in self.body_forces:
+            N = torch.from_numpy(self.geometry.N)
+            fe = torch.einsum("qa,eq,i->eai", N, self.dV, torch.from_numpy(t * load.b))
+            f += asm.scatter_vector(fe.reshape(len(self.dofs), -1).numpy(), self.dofs, self.ndof)
+        return f
+
+    def kinematics(self, u: np.ndarray):
+        """(F at the points (ne, nq, 3, 3), F0 at the centres or None)."""
+        u_e = torch.from_numpy(u.reshape(-1, 3)[self.mesh.cells])
+        F = asm.deformation_gradient(u_e, self.dN)
+        F0 = asm.deformation_gradient(u_e, self.dN0) if self.formulation == "fbar" else None
+        for name, G in (("F", F), ("F0", F0)):
+            if G is not None:
+                J = torch.linalg.det(G)
+                if not bool(torch.all(J > 0.0)):
+                    bad = int((J <= 0).nonzero()[0, 0])
+                    raise ElementInversion(f"det {name} <= 0 in element {bad} (min {float(J.min()):.3g})")
+        return F, F0
+
+    def evaluate(self, u: np.ndarray, t: float, tangent: bool = True) -> State:
+        """Residual (ndof,) and, if ``tangent``, the free-free CSR tangent at ``u``."""
+        self.setup()
+        tm = {}
+        t0 = time.perf_counter()
+        F, F0 = self.kinematics(u)
+        ne, nq = F.shape[:2]
+        Fm = fb.fbar(F, F0)[0] if F0 is not None else F
+        t1 = time.perf_counter()
+        if tangent:
+            P, A = self.material.pk1_tangent(Fm.reshape(-1, 3, 3))
+            A = A.reshape(ne, nq, 3, 3, 3, 3)
+        else:
+            P, A = self.material.pk1(Fm.reshape(-1, 3, 3)), None
+        P = P.reshape(ne, nq, 3, 3)
+        t2 = time.perf_counter()
+        tm["material"] = t2 - t1
+        if F0 is None:
+            dN, S, H = self.dN, P, A
+        else:
+            alpha = fb.fbar(F, F0)[1]
+            dN = self.dN_ext
+            S = fb.generalized_stress(F, F0, P, alpha)
+            H = fb.generalized_tangent(F, F0, P, A, alpha) if tangent else None
+        fe = asm.element_forces(S, dN, self.dV).reshape(ne, -1).numpy()
+        f_int = asm.scatter_vector(fe, self.dofs, self.ndof)
+        f_ext = self.external_force(u, t)
+        K = None
+        if tangent:
+            data = self._pattern.assemble_data(asm.element_stiffness(H, dN, self.dV))
+            x = self.mesh.points + u.reshape(-1, 3)
+            for load, pos in zip(self.pressures, self._pressure_maps, strict=True):
+                data += np.bincount(pos, weights=load.stiffness(x, t).ravel(),
+                                    minlength=self._pattern.nnz + 1)[:-1]
+            p = self._pattern
+            K = sp.csr_matrix((data, p.indices, p.indptr), shape=(p.nfree, p.nfree))
+        tm["assembly"] = time.perf_counter() - t2 + (t1 - t0)
+        return State(f_int - f_ext, K, Fm, P, f_ext, tm)
