@@ -190,7 +190,7 @@ def assemble_F(path: LoadPath, z: torch.Tensor) -> torch.Tensor:
         return path.F
     mask = torch.ones(3, 3, dtype=path.F.dtype, device=path.F.device)
     F = path.F
-    for k, (i, j) in enumerate(path.free):
+    for i, j in path.free:
         mask[i, j] = 0.0
     F = F * mask
     for k, (i, j) in enumerate(path.free):

@@ -177,6 +177,10 @@ _REQUIRED = {
 }
 
 
+def _shape(tail: tuple) -> str:
+    return "(" + ", ".join(["n"] + [str(t) for t in tail]) + ")"
+
+
 def _validate_shapes(e: Experiment) -> None:
     key, ctrl_tail, stress_tail = _REQUIRED[e.mode]
     ctrl = getattr(e, key)
@@ -185,10 +189,9 @@ def _validate_shapes(e: Experiment) -> None:
     if e.mode == "equibiaxial" and e.stress.ndim == 2 and e.stress.shape[1:] == (2,):
         e.stress = e.stress[:, 0].copy()  # (n,2) with P11 = P22: keep P11
     if tuple(ctrl.shape[1:]) != ctrl_tail:
-        raise ValueError(f"{e.name}: dataset {key!r} must have shape (n{''.join(', %d' % s for s in ctrl_tail)}),"
-                         f" got {ctrl.shape}")
+        raise ValueError(f"{e.name}: dataset {key!r} must have shape {_shape(ctrl_tail)}, got {ctrl.shape}")
     if tuple(e.stress.shape[1:]) != stress_tail:
-        raise ValueError(f"{e.name}: dataset 'stress' must have shape (n{''.join(', %d' % s for s in stress_tail)}) "
+        raise ValueError(f"{e.name}: dataset 'stress' must have shape {_shape(stress_tail)} "
                          f"for mode {e.mode!r}, got {e.stress.shape}")
     if ctrl.shape[0] != e.stress.shape[0]:
         raise ValueError(f"{e.name}: length mismatch: {key!r} has {ctrl.shape[0]} rows, "

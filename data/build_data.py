@@ -11,14 +11,14 @@ from __future__ import annotations
 import os
 import sys
 
-import numpy as np
-
 from constitutive.calibration.csvio import experiment_from_csv, read_csv
 from constitutive.experiments import write_experiments
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TRELOAR = "Treloar, L.R.G. (1944) Stress-strain data for vulcanised rubber under various types of deformation. Trans. Faraday Soc. 40:59-70."
-KAWABATA = "Kawabata, S., Matsuda, M., Tei, K., Kawai, H. (1981) Experimental survey of the strain energy density function of isoprene rubber vulcanizate. Macromolecules 14:154-162."
+TRELOAR = ("Treloar, L.R.G. (1944) Stress-strain data for vulcanised rubber under various types of "
+           "deformation. Trans. Faraday Soc. 40:59-70.")
+KAWABATA = ("Kawabata, S., Matsuda, M., Tei, K., Kawai, H. (1981) Experimental survey of the strain "
+            "energy density function of isoprene rubber vulcanizate. Macromolecules 14:154-162.")
 
 
 def treloar(ref: str) -> None:
@@ -26,7 +26,8 @@ def treloar(ref: str) -> None:
     for tag, mode in (("UT", "uniaxial"), ("ET", "equibiaxial"), ("PS", "pure_shear")):
         e = experiment_from_csv(os.path.join(ref, f"treloar1944_{tag}_zhao.csv"), mode,
                                 "nominal", "MPa", name=mode, temperature=20.0,
-                                description=f"Treloar (1944) {mode.replace('_', ' ')} tension, vulcanised natural rubber (8% S), 20 C")
+                                description=f"Treloar (1944) {mode.replace('_', ' ')} tension, "
+                                "vulcanised natural rubber (8% S), 20 C")
         exps.append(e)
     write_experiments(os.path.join(HERE, "treloar.h5"), exps, title="Treloar (1944) vulcanised rubber",
                       source=TRELOAR)
@@ -38,7 +39,8 @@ def kawabata(ref: str) -> None:
     for tag, mode in (("UT", "uniaxial"), ("ET", "equibiaxial"), ("PS", "pure_shear")):
         exps.append(experiment_from_csv(path, mode, "nominal", "MPa", name=mode,
                                         where={"mode": tag}, columns=[1, 2],
-                                        description=f"Kawabata (1981) {mode} curve (reduced from the biaxial set)"))
+                                        description=f"Kawabata (1981) {mode} curve "
+                                        "(reduced from the biaxial set)"))
     path = os.path.join(ref, "kawabata1981_biaxial.csv")
     comments, header, rows = read_csv(path)
     for l1 in dict.fromkeys(r[0] for r in rows):
@@ -55,4 +57,3 @@ if __name__ == "__main__":
     treloar(ref)
     kawabata(ref)
     print("wrote", *(os.path.join(HERE, f) for f in ("treloar.h5", "kawabata1981.h5")))
-    _ = np

@@ -17,7 +17,7 @@ import os
 
 import numpy as np
 
-from ..experiments import Experiment, normalise_mode
+from ..experiments import Experiment, normalise_mode, normalise_units
 
 N_COLUMNS = {"uniaxial": 2, "equibiaxial": 2, "pure_shear": 2, "simple_shear": 2, "biaxial": 4,
              "general": 18}
@@ -73,6 +73,7 @@ def experiment_from_csv(path, mode: str, stress_measure: str = "nominal", units:
     source : provenance; default: the file's ``#`` comment lines and its name
     """
     mode = normalise_mode(mode)
+    units = normalise_units(units)  # fail early on metadata, before reading the file
     comments, header, rows = read_csv(path)
     for col, val in (where or {}).items():
         c = _column(col, header, path)

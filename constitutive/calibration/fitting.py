@@ -96,7 +96,7 @@ def _statistics(J: np.ndarray, cost: float, labels: list[str], rank_rtol: float)
 def _experiment_fits(problem: Problem, x: np.ndarray) -> list[ExperimentFit]:
     preds = problem.predictions(x)
     out = []
-    for e, p, d in zip(problem.experiments, preds, problem.data):
+    for e, p, d in zip(problem.experiments, preds, problem.data, strict=False):
         res = p - d
         ss_tot = float(((d - d.mean(0)) ** 2).sum())
         r2 = 1.0 - float((res**2).sum()) / ss_tot if ss_tot > 0 else math.nan
@@ -184,9 +184,10 @@ def fit(model, experiments, *, start: dict | None = None, free=None, fixed=None,
         success=bool(best.success), status=int(best.status), message=str(best.message),
         nfev=nfev, njev=njev, n_starts=len(starts), runs=runs, rank=rank, n_free=space.size,
         condition_number=cond, rank_deficient=bool(rank < space.size),
-        unidentifiable=[lab for lab, a in zip(space.labels, affected) if a],
+        unidentifiable=[lab for lab, a in zip(space.labels, affected, strict=False) if a],
         experiments=_experiment_fits(problem, x), units=problem.units, residual=residual,
-        jacobian=jacobian, active_bounds=[lab for lab, a in zip(space.labels, best.active_mask) if a],
+        jacobian=jacobian,
+        active_bounds=[lab for lab, a in zip(space.labels, best.active_mask, strict=False) if a],
         stability=stab, wall_time=time.perf_counter() - t0, material=fitted,
         experiment_data=list(experiments), options=fitted.option_values(),
     )

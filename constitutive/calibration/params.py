@@ -102,7 +102,7 @@ class ParameterSpace:
     def full_values(self, x: np.ndarray) -> dict:
         """Plain values of all model parameters (free from ``x``, the rest fixed)."""
         vals = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in self.values.items()}
-        for e, xi in zip(self.entries, x):
+        for e, xi in zip(self.entries, x, strict=False):
             if e.index is None:
                 vals[e.name] = float(xi)
             else:
@@ -115,7 +115,7 @@ class ParameterSpace:
             return self.base.replace(**self.full_values(x)), []
         dtype, device = self.base.dtype, self.base.device
         leaves = [torch.tensor(float(xi), dtype=dtype, device=device, requires_grad=True) for xi in x]
-        by = {(e.name, e.index): leaf for e, leaf in zip(self.entries, leaves)}
+        by = {(e.name, e.index): leaf for e, leaf in zip(self.entries, leaves, strict=False)}
         params = {}
         for name, v in self.values.items():
             if isinstance(v, np.ndarray):

@@ -48,7 +48,7 @@ def plot_fit(result, path, n: int = 120) -> None:
     exps = {e.name: e for e in result.experiment_data}
     modes = list(dict.fromkeys(ef.mode for ef in result.experiments))
     fig, axes = plt.subplots(1, len(modes), figsize=(4.6 * len(modes), 4.0), squeeze=False)
-    for ax, mode in zip(axes[0], modes):
+    for ax, mode in zip(axes[0], modes, strict=False):
         for k, ef in enumerate(r for r in result.experiments if r.mode == mode):
             e, color = exps[ef.name], f"C{k % 10}"
             xd = _x_data(e)

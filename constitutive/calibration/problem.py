@@ -145,7 +145,7 @@ class Problem:
         for g in self.groups:
             res = self._solve(mat, g)
             y = g.outputs(res.P, res.F).detach().cpu().numpy()
-            for k, block in zip(g.members, g.split(y)):
+            for k, block in zip(g.members, g.split(y), strict=False):
                 out[k] = block
         return out
 
@@ -157,7 +157,8 @@ class Problem:
             preds = self.predictions(x)
         except (ValueError, FloatingPointError):
             return np.full(self.n_residuals, self._penalty)
-        r = np.concatenate([((p - d) * f).ravel() for p, d, f in zip(preds, self.data, self.factor)])
+        parts = zip(preds, self.data, self.factor, strict=True)
+        r = np.concatenate([((p - d) * f).ravel() for p, d, f in parts])
         if not np.isfinite(r).all():
             return np.full(self.n_residuals, self._penalty)
         self.penalized = False
@@ -172,7 +173,7 @@ class Problem:
         for g in self.groups:
             res = self._solve(mat0, g)
             dy = self._group_jacobian(mat, leaves, g, res.z)
-            for k, block in zip(g.members, g.split(dy)):
+            for k, block in zip(g.members, g.split(dy), strict=False):
                 f = torch.as_tensor(self.factor[k], dtype=block.dtype)
                 blocks[k] = (block * f[..., None]).reshape(-1, len(leaves))
         return torch.cat(blocks, 0).detach().cpu().numpy()

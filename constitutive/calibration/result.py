@@ -140,7 +140,7 @@ class FitResult:
         lines = [f"model {self.model} ({self.units}); {'converged' if self.success else 'NOT converged'}"
                  f", cost {self.cost:.4g}, {self.nfev} evaluations, {self.n_starts} start(s), "
                  f"{self.wall_time:.2f} s", f"{'parameter':<12}{'value':>14}{'std err':>12}"]
-        for lab, v, s in zip(self.labels, self.x, self.std_errors):
+        for lab, v, s in zip(self.labels, self.x, self.std_errors, strict=False):
             lines.append(f"{lab:<12}{v:>14.6g}{s:>12.3g}")
         lines.append(f"{'experiment':<22}{'mode':<14}{'R^2':>8}{'mean rel':>10}{'max rel':>10}")
         for e in self.experiments:

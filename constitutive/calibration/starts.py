@@ -91,7 +91,7 @@ def start_values(name: str, experiments: list[Experiment], terms: int | None = N
         alpha = [2.0] if n == 1 else list(OGDEN_ALPHA[:n])
         frac = [1.0] if n == 1 else [0.9] + [0.1 / (n - 1)] * (n - 1)
         start["alpha"] = given.pop("alpha", alpha)
-        start["mu"] = given.pop("mu", [2 * G * f / a for f, a in zip(frac, start["alpha"])])
+        start["mu"] = given.pop("mu", [2 * G * f / a for f, a in zip(frac, start["alpha"], strict=False)])
         if "K" in cls.parameters and "K" not in given:
             start["K"] = 100.0 * G
     mat = cls(**start, **{k: v for k, v in given.items() if k not in start})

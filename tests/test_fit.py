@@ -1,0 +1,158 @@
+"""Fitting: exact autograd Jacobian vs finite differences, parameter recovery from synthetic data
+(with and without noise), rank deficiency, Treloar quality, stability check, result I/O, CLI."""
+
+import json
+import os
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import materials
+from constitutive import driver
+from constitutive.calibration import Experiment, FitWarning, drucker_eigenvalues, fit, load_experiments
+from constitutive.calibration.params import ParameterSpace
+from constitutive.calibration.problem import Problem
+from constitutive.cli import main
+
+torch.set_default_dtype(torch.float64)
+TRELOAR = os.path.join(os.path.dirname(__file__), "..", "data", "treloar.h5")
+LAM = {"uniaxial": np.linspace(1.1, 6.0, 8), "equibiaxial": np.linspace(1.1, 4.0, 7),
+       "pure_shear": np.linspace(1.1, 4.5, 7)}
+
+
+def synthetic(mat, noise=0.0, seed=0, modes=("uniaxial", "equibiaxial", "pure_shear")):
+    rng = np.random.default_rng(seed)
+    out = []
+    for m in modes:
+        y = driver.predict(mat, m, LAM[m]).numpy()
+        out.append(Experiment(m, m, stress=y * (1 + noise * rng.standard_normal(y.shape)), stretch=LAM[m]))
+    return out
+
+
+def fd_jacobian(problem, x, h=1e-6):
+    cols = []
+    for i in range(x.size):
+        dx = np.zeros_like(x)
+        dx[i] = h * max(1.0, abs(x[i]))
+        cols.append((problem.residuals(x + dx) - problem.residuals(x - dx)) / (2 * dx[i]))
+    return np.stack(cols, -1)
+
+
+def _all_modes():
+    lam = np.array([1.2, 1.8, 2.5])
+    return [Experiment("ut", "uniaxial", stress=lam, stretch=lam),
+            Experiment("et", "equibiaxial", stress=lam, stretch=lam, stress_measure="cauchy"),
+            Experiment("ss", "simple_shear", stress=lam, shear=lam - 1.0),
+            Experiment("bt", "biaxial", stress=np.c_[lam, lam], stretch=np.c_[lam, 1.0 / np.sqrt(lam)])]
+
+
+@pytest.mark.parametrize("name,params,tol", [
+    ("mooney-rivlin-incompressible", {"c10": 0.3, "c01": 0.05}, 1e-7),
+    ("ogden-incompressible", {"mu": [0.6, 0.002, -0.01], "alpha": [1.4, 4.5, -2.2]}, 1e-6),
+    ("neo-hooke", {"mu": 0.5, "lmbda": 2.0}, 1e-6),  # compressible: lateral stretches solved (IFT)
+])
+def test_autograd_jacobian_matches_fd(name, params, tol):
+    pb = Problem(ParameterSpace(materials.get(name, **params)), _all_modes(), residual="absolute")
+    x = pb.space.x0()
+    J, Jfd = pb.jacobian(x), fd_jacobian(pb, x)
+    assert np.abs(J - Jfd).max() <= tol * np.abs(Jfd).max()
+
+
+@pytest.mark.parametrize("name,true,start", [
+    ("neo-hooke-incompressible", {"mu": 0.42}, {"mu": 1.0}),
+    ("mooney-rivlin-incompressible", {"c10": 0.16, "c01": 0.014}, {"c10": 0.3, "c01": 0.1}),
+    ("yeoh-incompressible", {"c10": 0.18, "c20": -1.5e-3, "c30": 4.5e-5}, {"c10": 0.3, "c20": -1e-2, "c30": 1e-3}),
+    ("ogden-incompressible", {"mu": [0.62, 0.0011, -0.009], "alpha": [1.35, 5.1, -2.1]},
+     {"mu": [0.5, 0.002, -0.02], "alpha": [1.5, 4.5, -1.8]}),
+])
+def test_recovery_exact_data(name, true, start):
+    exps = synthetic(materials.get(name, **true))
+    res = fit(name, exps, start=start)
+    got = np.concatenate([np.atleast_1d(res.parameters[k]) for k in true])
+    ref = np.concatenate([np.atleast_1d(v) for v in true.values()])
+    assert res.success
+    np.testing.assert_allclose(got, ref, rtol=1e-5)
+    assert min(res.r2.values()) > 1 - 1e-12
+
+
+@pytest.mark.parametrize("name,true,start", [
+    ("neo-hooke-incompressible", {"mu": 0.42}, {"mu": 1.0}),
+    ("mooney-rivlin-incompressible", {"c10": 0.16, "c01": 0.014}, {"c10": 0.3, "c01": 0.1}),
+    ("yeoh-incompressible", {"c10": 0.18, "c20": -1.5e-3, "c30": 4.5e-5}, {"c10": 0.3, "c20": -1e-2, "c30": 1e-3}),
+    ("ogden-incompressible", {"mu": [0.62, 0.0011, -0.009], "alpha": [1.35, 5.1, -2.1]},
+     {"mu": [0.5, 0.002, -0.02], "alpha": [1.5, 4.5, -1.8]}),
+])
+def test_recovery_noisy_data_within_standard_errors(name, true, start):
+    """1 % multiplicative noise: every parameter within 4 standard errors of the truth."""
+    exps = synthetic(materials.get(name, **true), noise=0.01, seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FitWarning)
+        res = fit(name, exps, start=start)
+    ref = np.concatenate([np.atleast_1d(v) for v in true.values()])
+    assert np.all(np.isfinite(res.std_errors)) and np.all(res.std_errors > 0)
+    assert np.all(np.abs(res.x - ref) <= 4 * res.std_errors), (res.x, ref, res.std_errors)
+    assert min(res.r2.values()) > 0.99
+
+
+def test_rank_deficient_mooney_rivlin_pure_shear_only():
+    exps = synthetic(materials.get("mooney-rivlin-incompressible", c10=0.16, c01=0.014), modes=("pure_shear",))
+    with pytest.warns(FitWarning) as record:
+        res = fit("mooney-rivlin-incompressible", exps)
+    assert any("rank-deficient" in str(w.message) for w in record)
+    assert res.rank_deficient and res.rank == 1 and res.condition_number > 1e10
+    assert set(res.unidentifiable) == {"c10", "c01"} and np.all(np.isinf(res.std_errors))
+    assert abs(res.correlation[0, 1]) > 0.999
+    # the identifiable combination c10 + c01 is still right
+    assert res.parameters["c10"] + res.parameters["c01"] == pytest.approx(0.174, rel=1e-8)
+
+
+def test_fixed_parameters_and_bad_options():
+    exps = synthetic(materials.get("mooney-rivlin-incompressible", c10=0.16, c01=0.0))
+    res = fit("mooney-rivlin-incompressible", exps, start={"c01": 0.0}, fixed=["c01"])
+    assert res.labels == ["c10"] and res.parameters["c01"] == 0.0
+    assert res.parameters["c10"] == pytest.approx(0.16, rel=1e-8)
+    with pytest.raises(ValueError, match="unknown parameter"):
+        fit("mooney-rivlin-incompressible", exps, free=["c99"])
+    with pytest.raises(ValueError, match="jacobian"):
+        fit("mooney-rivlin-incompressible", exps, jacobian="magic")
+    with pytest.raises(ValueError, match="weights: unknown experiment"):
+        fit("mooney-rivlin-incompressible", exps, weights={"nope": 2.0})
+
+
+def test_treloar_ogden3_quality_and_outputs(tmp_path):
+    exps = load_experiments(TRELOAR)
+    res = fit("ogden-incompressible", exps, start={"mu": [0.6, 1e-3, -1e-2], "alpha": [1.3, 5.0, -2.0]})
+    assert res.success and res.stable and not res.rank_deficient
+    assert min(res.r2.values()) > 0.985  # documented in docs/calibration.md
+    res.save_json(tmp_path / "fit.json")
+    res.save_hdf5(tmp_path / "fit.h5")
+    res.plot(tmp_path / "fit.png")
+    d = json.loads((tmp_path / "fit.json").read_text())
+    assert d["model"] == "ogden-incompressible" and len(d["parameters"]["mu"]) == 3
+    assert {e["name"] for e in d["experiments"]} == {"uniaxial", "equibiaxial", "pure_shear"}
+    assert (tmp_path / "fit.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    import h5py
+    with h5py.File(tmp_path / "fit.h5") as f:
+        np.testing.assert_allclose(f["x"][()], res.x)
+
+
+def test_drucker_closed_form_and_unstable_model():
+    mu = 0.7
+    mat = materials.get("neo-hooke-incompressible", mu=mu)
+    lam = np.array([[2.0, 0.8, 1 / 1.6], [0.5, 1.3, 1 / 0.65]])
+    ev = drucker_eigenvalues(mat, lam)
+    for (l1, l2, l3), e in zip(lam, ev, strict=False):
+        D = mu * np.array([[2 * l1**2 + 2 * l3**2, 2 * l3**2], [2 * l3**2, 2 * l2**2 + 2 * l3**2]])
+        assert e == pytest.approx(np.linalg.eigvalsh(D)[0], rel=1e-10)
+    bad = materials.get("mooney-rivlin-incompressible", c10=-0.2, c01=0.3)
+    assert (drucker_eigenvalues(bad, [[3.0, 1 / np.sqrt(3), 1 / np.sqrt(3)]]) < 0).all()
+
+
+def test_cli_fit(tmp_path, capsys):
+    rc = main(["fit", TRELOAR, "--model", "neo-hooke", "--output", str(tmp_path / "f.json"),
+               "--plot", str(tmp_path / "f.png"), "--quiet"])
+    assert rc == 0
+    assert json.loads((tmp_path / "f.json").read_text())["model"] == "neo-hooke-incompressible"
+    assert "R^2" in capsys.readouterr().out
