@@ -19,7 +19,11 @@ def add_model_arguments(p: argparse.ArgumentParser, positional: bool = True) -> 
 
 
 def parse_params(items: list[str]) -> dict:
-    """Parse ``NAME=VALUE`` strings; VALUE is a number, ``a,b,c`` or a JSON list."""
+    """Parse ``NAME=VALUE`` strings; VALUE is a number, ``a,b,c`` or a JSON list.
+
+    A value that is not numeric is kept as a string, for non-numeric model options
+    (``--param volumetric=J-1``); the model then checks it against its allowed choices.
+    """
     out = {}
     for item in items:
         if "=" not in item:
@@ -31,7 +35,9 @@ def parse_params(items: list[str]) -> dict:
                 [float(x) for x in raw.split(",")] if "," in raw else float(raw)
             )
         except ValueError as exc:
-            raise ValueError(f"--param {name}: cannot read {raw!r} as a number or list") from exc
+            if raw.startswith("[") or "," in raw:
+                raise ValueError(f"--param {name}: cannot read {raw!r} as a number or list") from exc
+            value = raw  # a non-numeric option value
         out[name] = value
     return out
 
