@@ -51,11 +51,11 @@ import torch
 from .tensors import det, invariants
 
 #: triple branch where sqrt(tr C_d^2 / 6) < TAU_TRIPLE * mean eigenvalue
-TAU_TRIPLE = 5e-3
+TAU_TRIPLE = 3e-3
 #: pair series where the pair's gap < TAU_PAIR * mean eigenvalue
 TAU_PAIR = 2e-2
-N_TRIPLE = 14
-N_PAIR = 7
+N_TRIPLE = 10
+N_PAIR = 5
 
 Derivs = Callable[[torch.Tensor, int], list]
 
@@ -141,7 +141,7 @@ def spectral_sum(C: torch.Tensor, derivs: Derivs) -> torch.Tensor:
         iso_hi = (hi - mid) >= (mid - lo)
         c0 = torch.where(iso_hi, hi, lo)
         gap = torch.where(iso_hi, mid - lo, hi - mid)
-        pair_series = (gap < TAU_PAIR * mref) | triple
+        pair_series = torch.logical_or(gap < TAU_PAIR * mref, triple)
         one = torch.ones_like(mref)
         # dummy point for the triple-branch points: eigenvalues (1, 1, 2), isolated root 2
         J1, J2, J3 = (torch.where(triple, v * one, w.detach()) for v, w in ((4.0, I1), (5.0, I2), (2.0, I3)))

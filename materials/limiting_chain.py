@@ -18,6 +18,19 @@ from .langevin import inverse_langevin, log_sinhc
 from .volumetric import VOLUMETRIC_FUNCTIONS
 
 
+def _count_locked(locked: torch.Tensor) -> int:
+    """Number of points at or beyond locking; 0 while the energy is being traced with fake
+    tensors (the compiled fast path cannot raise: there such points get a NaN energy)."""
+    try:
+        from torch._subclasses.fake_tensor import is_fake
+    except ImportError:  # pragma: no cover - older/newer torch without the helper
+        def is_fake(t):
+            return False
+    if is_fake(locked):
+        return 0
+    return int(locked.sum())
+
+
 class _GentIso:
     """Gent solid, ``W_iso = -mu Jm / 2 ln(1 - (I1b - 3) / Jm)``.
 
@@ -34,10 +47,11 @@ class _GentIso:
 
     def isochoric_energy(self, k):
         x = (k.I1b - 3.0) / self.Jm
-        if bool((x.detach() >= 1.0).any()):
+        n = _count_locked(x.detach() >= 1.0)
+        if n:
             raise ValueError(
-                f"{type(self).__name__}: I1b - 3 reached the locking limit Jm = {float(self.Jm.detach()):g} "
-                f"at {int((x.detach() >= 1.0).sum())} point(s)"
+                f"{type(self).__name__}: I1b - 3 reached the locking limit "
+                f"Jm = {float(self.Jm.detach()):g} at {n} point(s)"
             )
         return -0.5 * self.mu * self.Jm * torch.log1p(-x)
 
@@ -87,12 +101,14 @@ class _ArrudaBoyceIso:
     def isochoric_energy(self, k):
         lm = self.lambda_m
         r = torch.sqrt(k.I1b / 3.0) / lm
-        if bool((r.detach() >= 1.0).any()):
+        n = _count_locked(r.detach() >= 1.0)
+        if n:
             raise ValueError(
                 f"{type(self).__name__}: chain stretch reached the locking stretch lambda_m = "
-                f"{float(lm):g} at {int((r.detach() >= 1.0).sum())} point(s)"
+                f"{float(lm.detach()):g} at {n} point(s)"
             )
-        return self.mu * lm * lm * (self._chain(r) - self._chain(1.0 / lm))
+        W = self.mu * lm * lm * (self._chain(r) - self._chain(1.0 / lm))
+        return torch.where(r < 1.0, W, torch.full_like(W, float("nan")))
 
     def shear_modulus(self) -> float:
         lm = self.lambda_m.detach()
