@@ -16,7 +16,7 @@ eigenvalues computed *without* gradient (closed-form trigonometric formula):
    are the power sums of the eigenvalues of the deviator ``C_d = C - m I``, obtained exactly from
    ``p2 = tr C_d^2`` and ``d3 = det C_d`` by Newton's identities
    (``p_n = p2/2 p_{n-2} + d3 p_{n-3}``). A polynomial in the components of ``C``; truncation
-   after ``N_TRIPLE`` terms leaves a relative error below 1e-16 for ``|alpha| <= 20``.
+   after ``N_TRIPLE`` terms leaves a relative error below 1e-15 for ``|alpha| <= 30`` (tested).
 2. **Isolated root + pair**: the eigenvalue farthest from the middle one, ``c_d``, is simple and
    separated from the others by at least ``~TAU_TRIPLE m``, hence a smooth function of ``C``. It
    is the root of ``chi(c) = c^3 - I1 c^2 + I2 c - I3``; starting from the detached value,
@@ -28,7 +28,8 @@ eigenvalues computed *without* gradient (closed-form trigonometric formula):
    ``g(c_a) + g(c_b) = h(s, t)``:
 
    * near-coincident pair (gap ``< TAU_PAIR m``): ``h = 2 sum_k g^(2k)(s/2) (t/4)^k / (2k)!``,
-     a power series in ``t`` (truncated after ``N_PAIR`` terms, relative error < 1e-16);
+     a power series in ``t`` (truncated after ``N_PAIR`` terms, relative error < 1e-16 for
+     ``|alpha| <= 30``);
    * otherwise ``h = g(s/2 + sqrt(t)/2) + g(s/2 - sqrt(t)/2)``, with ``sqrt(t) >= TAU_PAIR m``.
 
 Branches are combined with the "double where" pattern: each branch sees harmless dummy inputs at

@@ -207,3 +207,38 @@ def test_user_defined_decoupled_model_with_incompressible_variant():
         assert all(r.passed for r in results), format_table(results)
     assert list(Mine.parameters) == ["c10", "c20", "K"]
     assert MineIncompressible.incompressible and math.isinf(MineIncompressible().initial_moduli()[1])
+
+
+PARAM_GRADS = [
+    ("mooney-rivlin", dict(c10=0.4, c01=0.1, K=20.0), "c01"),
+    ("yeoh-incompressible", dict(c10=0.5, c20=-0.02, c30=0.003), "c20"),
+    ("gent", dict(mu=0.5, Jm=8.0, K=20.0), "Jm"),
+    ("arruda-boyce-incompressible", dict(mu=0.7, lambda_m=2.2), "lambda_m"),
+    ("arruda-boyce", dict(mu=0.7, lambda_m=2.2, K=20.0), "mu"),
+    ("holzapfel-gasser-ogden", dict(mu=0.5, K=5.0, k1=2.0, k2=3.0, kappa=0.1), "kappa"),
+    ("holzapfel-gasser-ogden", dict(mu=0.5, K=5.0, k1=2.0, k2=3.0, kappa=0.1), "k2"),
+    ("transversely-isotropic", dict(mu=0.5, K=5.0, k1=2.0, k2=0.5), "k2"),
+]
+
+
+@pytest.mark.parametrize("name,params,pname", PARAM_GRADS, ids=[f"{n}-{p}" for n, _, p in PARAM_GRADS])
+def test_parameter_gradients_of_stress_and_tangent(name, params, pname):
+    """create_graph=True (fitting): d(sum w D + sum s)/dp by autograd vs central differences."""
+    from constitutive.checks import random_deformations
+    from constitutive.kinematics import strain_mandel_from_F
+
+    e = strain_mandel_from_F(random_deformations(4, seed=21, amplitude=0.25))
+    w = torch.linspace(-1.0, 1.0, 36).reshape(6, 6)
+
+    def loss(value):
+        mat = materials.get(name, **{**params, pname: value})
+        s, D = mat.stress_tangent_mandel(e, create_graph=True)
+        return (w * D).sum() + s.sum()
+
+    p = torch.tensor(float(params[pname]), requires_grad=True)
+    (g,) = torch.autograd.grad(loss(p), p)
+    p0 = float(params[pname])
+    h = 1e-6 * max(1.0, abs(p0))
+    with torch.no_grad():
+        fd = (loss(torch.tensor(p0 + h)) - loss(torch.tensor(p0 - h))) / (2 * h)
+    assert abs(float(g) - float(fd)) <= 1e-6 * max(1.0, abs(float(fd))), (float(g), float(fd))

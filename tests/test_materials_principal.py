@@ -212,3 +212,16 @@ def test_user_model_can_use_principal_power_sums():
 
     res = run_all_checks(PowerLaw(), n=6)
     assert all(r.passed for r in res), res
+
+
+@pytest.mark.parametrize("beta", [15.0, -15.0, 7.3])
+def test_series_truncation_at_the_thresholds(beta):
+    """Just inside the triple branch and the pair series, for |alpha| = 2|beta| up to 30."""
+    cfgs = [
+        (1.0, 1.0 + 2.99 * TAU_TRIPLE, 1.0),  # sqrt(p2/6) = 0.997 TAU_TRIPLE: triple branch
+        (1.0 - 1.7 * TAU_TRIPLE, 1.0 + 1.7 * TAU_TRIPLE, 1.0),
+        (1.3, 0.9 + 0.99 * TAU_PAIR, 0.9),  # pair series at its largest gap
+    ]
+    C = torch.stack([torch.diag(torch.tensor(c)) for c in cfgs])
+    ref = (torch.tensor(cfgs) ** beta).sum(-1)
+    assert torch.allclose(principal_power_sums(C, [beta])[:, 0], ref, rtol=3e-15)
