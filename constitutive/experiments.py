@@ -245,6 +245,7 @@ def write_experiments(path, experiments: list[Experiment], title: str = "", sour
                         g.create_dataset(key, data=getattr(e, key))
                 if e.point_weight is not None:
                     g.create_dataset("weight", data=e.point_weight)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -10,9 +10,10 @@
 from __future__ import annotations
 
 from ..experiments import Experiment, load_experiments, read_experiments, write_experiments
-from .fitting import FitWarning, fit
+from .fitting import FitWarning, evaluate, fit
 from .result import ExperimentFit, FitResult
 from .stability import check_stability, drucker_eigenvalues
 
 __all__ = ["Experiment", "ExperimentFit", "FitResult", "FitWarning", "check_stability",
-           "drucker_eigenvalues", "fit", "load_experiments", "read_experiments", "write_experiments"]
+           "drucker_eigenvalues", "evaluate", "fit", "load_experiments", "read_experiments",
+           "write_experiments"]

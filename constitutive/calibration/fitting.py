@@ -107,6 +107,15 @@ def _experiment_fits(problem: Problem, x: np.ndarray) -> list[ExperimentFit]:
     return out
 
 
+def evaluate(material, experiments, units: str | None = None) -> list[ExperimentFit]:
+    """R^2 and relative errors of a given material on experiments (validation, no fitting)."""
+    if isinstance(experiments, (str, bytes)) or hasattr(experiments, "__fspath__"):
+        experiments = load_experiments(experiments)
+    space = ParameterSpace(material)
+    problem = Problem(space, experiments, units=units)
+    return _experiment_fits(problem, space.x0())
+
+
 def fit(model, experiments, *, start: dict | None = None, free=None, fixed=None,
         weights: dict | None = None, residual: str = "relative", units: str | None = None,
         n_starts: int = 1, seed: int = 0, jacobian: str = "autograd", max_nfev: int | None = 200,
@@ -152,6 +161,10 @@ def fit(model, experiments, *, start: dict | None = None, free=None, fixed=None,
     starts = _starts(space, int(n_starts), seed)
     for k, x0 in enumerate(starts):
         try:
+            problem.residuals(x0)
+            if problem.penalized:
+                raise ValueError(f"start values {space.full_values(x0)} are inadmissible for these "
+                                 f"data: {problem.last_error}")
             r = least_squares(problem.residuals, x0, jac=jac, bounds=space.bounds(), method="trf",
                               x_scale="jac", ftol=tol, xtol=tol, gtol=tol, max_nfev=max_nfev)
             problem.residuals(r.x)

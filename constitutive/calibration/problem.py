@@ -155,11 +155,13 @@ class Problem:
         self.penalized = True
         try:
             preds = self.predictions(x)
-        except (ValueError, FloatingPointError):
+        except (ValueError, FloatingPointError) as exc:
+            self.last_error = str(exc)
             return np.full(self.n_residuals, self._penalty)
         parts = zip(preds, self.data, self.factor, strict=True)
         r = np.concatenate([((p - d) * f).ravel() for p, d, f in parts])
         if not np.isfinite(r).all():
+            self.last_error = "non-finite model stress"
             return np.full(self.n_residuals, self._penalty)
         self.penalized = False
         self._penalty = max(getattr(self, "_penalty", 0.0), 1e3 * max(1.0, float(np.abs(r).max())))

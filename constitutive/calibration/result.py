@@ -123,6 +123,9 @@ class FitResult:
             where = "along the fitted paths" if not s["stable_on_data"] else \
                 f"within stretches {s['range'][0]:.3g}-{s['range'][1]:.3g} ({s['first_unstable']})"
             out.append(f"fitted model violates the Drucker stability condition {where}")
+        if self.stability is not None and self.stability.get("undefined_from"):
+            out.append(f"fitted model cannot be evaluated beyond stretches "
+                       f"{self.stability['undefined_from']} (e.g. chain locking)")
         return out
 
     def to_dict(self) -> dict:
@@ -159,6 +162,7 @@ class FitResult:
         try:
             with open(tmp, "w") as f:
                 json.dump(self.to_dict(), f, indent=2)
+            os.chmod(tmp, 0o644)
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):
@@ -189,6 +193,7 @@ class FitResult:
                                     max_rel_error=e.max_rel_error, rmse=e.rmse)
                     ge.create_dataset("data", data=e.data)
                     ge.create_dataset("prediction", data=e.prediction)
+            os.chmod(tmp, 0o644)
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):

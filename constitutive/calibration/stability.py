@@ -27,18 +27,28 @@ def drucker_eigenvalues(material, principal_stretches) -> np.ndarray:
     """Smallest eigenvalue of the symmetric Drucker matrix at principal stretches (N,3) -> (N,).
 
     For incompressible models only the first two stretches are used (``l3 = 1/(l1 l2)``).
-    Non-finite stresses give ``-inf`` (unstable).
+    Points where the model cannot be evaluated (it raises ``ValueError``, e.g. beyond a
+    locking stretch) or gives non-finite stress get ``-inf``.
     """
+    lam = np.asarray(principal_stretches, dtype=np.float64)
+    try:
+        return _drucker(material, lam)
+    except ValueError:
+        if lam.shape[0] == 1:
+            return np.array([-np.inf])
+        half = lam.shape[0] // 2
+        return np.concatenate([drucker_eigenvalues(material, lam[:half]),
+                               drucker_eigenvalues(material, lam[half:])])
+
+
+def _drucker(material, principal_stretches) -> np.ndarray:
     lam = torch.as_tensor(np.asarray(principal_stretches, dtype=np.float64), dtype=material.dtype)
     incomp = bool(getattr(material, "incompressible", False))
     with torch.enable_grad():
         eps = lam.log()[:, : 2 if incomp else 3].clone().requires_grad_(True)
         full = torch.cat([eps, -eps.sum(-1, keepdim=True)], -1) if incomp else eps
         F = torch.diag_embed(full.exp())
-        try:
-            S = material.pk2(F, create_graph=True)
-        except ValueError:
-            return np.full(lam.shape[0], -np.inf)
+        S = material.pk2(F, create_graph=True)
         sig = F @ S @ F.transpose(-1, -2) / det(F)[:, None, None]
         s = torch.diagonal(sig, dim1=-2, dim2=-1)
         s = s[:, :2] - s[:, 2:3] if incomp else s
@@ -84,7 +94,9 @@ def check_stability(material, experiments, solutions=None, stretch_range=None, n
     Returns
     -------
     dict with ``stable_on_data``, ``stable_in_range``, ``range``, ``first_unstable``
-    (mode -> stretch nearest 1 where the condition fails) and ``min_eigenvalue``.
+    (mode -> stretch nearest 1 where the condition fails), ``undefined_from`` (mode -> stretch
+    nearest 1 where the model cannot be evaluated, e.g. beyond a locking stretch; reported, not
+    counted as a Drucker violation) and ``min_eigenvalue``.
     """
     lmax = max([2.0] + [e.max_stretch() for e in experiments])
     lo, hi = stretch_range or (1 / (1.25 * lmax), 1.25 * lmax)
@@ -95,20 +107,23 @@ def check_stability(material, experiments, solutions=None, stretch_range=None, n
         elif e.mode in ("uniaxial", "equibiaxial", "pure_shear"):
             lam_data.append(_mode_stretches(e.mode, e.stretch))
     on_data = drucker_eigenvalues(material, np.concatenate(lam_data)) if lam_data else np.ones(1)
-    first, mins = {}, [float(on_data.min())]
+    first, undefined, mins = {}, {}, [float(on_data.min())]
     grid = np.unique(np.concatenate([np.geomspace(lo, 1.0, n), np.geomspace(1.0, hi, n)]))
     grid = grid[np.abs(grid - 1.0) > 1e-12]
     for mode in ("uniaxial", "equibiaxial", "pure_shear"):
         ev = drucker_eigenvalues(material, _mode_stretches(mode, grid))
-        mins.append(float(ev.min()))
-        bad = grid[~(ev > 0)]
-        if bad.size:
-            first[mode] = float(bad[np.argmin(np.abs(np.log(bad)))])
+        fin = np.isfinite(ev)
+        if fin.any():
+            mins.append(float(ev[fin].min()))
+        for store, bad in ((first, grid[fin & ~(ev > 0)]), (undefined, grid[~fin])):
+            if bad.size:
+                store[mode] = float(bad[np.argmin(np.abs(np.log(bad)))])
     return {
         "stable_on_data": bool((on_data > 0).all()),
         "stable_in_range": not first,
         "range": [float(lo), float(hi)],
         "first_unstable": first,
+        "undefined_from": undefined,
         "min_eigenvalue": float(min(mins)),
     }
 

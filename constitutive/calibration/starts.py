@@ -72,6 +72,37 @@ def estimate_shear_modulus(experiments: list[Experiment], units: str | None = No
     return float(np.median(pool)) if pool.size else 1.0
 
 
+def max_I1(experiments: list[Experiment]) -> float:
+    """Largest first invariant ``I1 = tr C`` of the (incompressible) data kinematics."""
+    out = 3.0
+    for e in experiments:
+        if e.mode == "general":
+            C = np.einsum("nki,nkj->nij", e.F, e.F)
+            out = max(out, float(np.trace(C, axis1=1, axis2=2).max()))
+            continue
+        if e.mode == "simple_shear":
+            out = max(out, float(3 + (e.shear**2).max()))
+            continue
+        lam = np.atleast_2d(e.stretch.T).T
+        l1 = lam[:, 0]
+        l2 = {"uniaxial": l1**-0.5, "equibiaxial": l1, "pure_shear": np.ones_like(l1)}.get(
+            e.mode, lam[:, -1])
+        out = max(out, float((l1**2 + l2**2 + (l1 * l2) ** -2).max()))
+    return out
+
+
+def _limiting_starts(cls, experiments, given: dict) -> dict:
+    """Start values of limiting-chain parameters safely beyond the data (Arruda-Boyce
+    ``lambda_m`` > chain stretch ``sqrt(I1/3)``; Gent ``Jm`` > ``I1 - 3``)."""
+    I1 = max_I1(experiments)
+    out = {}
+    if "lambda_m" in cls.parameters and "lambda_m" not in given:
+        out["lambda_m"] = max(float(cls.parameters["lambda_m"].default or 0), 1.3 * np.sqrt(I1 / 3))
+    if "Jm" in cls.parameters and "Jm" not in given:
+        out["Jm"] = max(float(cls.parameters["Jm"].default or 0), 1.5 * (I1 - 3))
+    return out
+
+
 def start_values(name: str, experiments: list[Experiment], terms: int | None = None,
                  given: dict | None = None, units: str | None = None) -> dict:
     """Start parameters for model ``name``: defaults scaled so that the initial shear modulus
@@ -80,6 +111,7 @@ def start_values(name: str, experiments: list[Experiment], terms: int | None = N
 
     cls = materials.model_class(name)
     given = dict(given or {})
+    given.update(_limiting_starts(cls, experiments, given))
     G = estimate_shear_modulus(experiments, units)
     start = {}
     if terms is not None:
