@@ -171,7 +171,9 @@ class Hyperelastic:
             (s,) = _grad(W.sum(), x, create_graph=create_graph)
         return s if create_graph else s.detach()
 
-    def stress_tangent_mandel(self, e, create_graph: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    def stress_tangent_mandel(
+        self, e, create_graph: bool = False, *, fast: bool | None = None, out=None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Mandel stress ``s`` (...,6) and tangent ``D = d2W/de de`` (...,6,6).
 
         Parameters
@@ -179,9 +181,19 @@ class Hyperelastic:
         e : (..., 6) Mandel Green-Lagrange strain
         create_graph : keep ``s`` and ``D`` differentiable (e.g. w.r.t. parameters that
             require grad, for fitting). Without it both are detached.
+        fast : ``None`` (default) routes large detached float64 batches to the compiled fast
+            path (:mod:`constitutive.fast`); ``True`` forces it for any batch size, ``False``
+            forces the eager autograd path. Both give the same values (to rounding).
+        out : optional preallocated ``(s, D)`` (contiguous, same dtype and device).
         """
+        if fast is not False and not create_graph:
+            from . import fast as _fast
+
+            res = _fast.try_fast(self, "mandel", e, fast, out)
+            if res is not None:
+                return res
         e = self._strain_mandel(e)
-        return self._stress_tangent_mandel_eager(e, create_graph)
+        return _into(out, self._stress_tangent_mandel_eager(e, create_graph))
 
     def _stress_tangent_mandel_eager(self, e: torch.Tensor, create_graph: bool):
         with torch.enable_grad():
@@ -228,11 +240,22 @@ class Hyperelastic:
         s, D = self.stress_tangent_mandel(kin.strain_mandel_from_F(F), create_graph)
         return mandel.from_mandel(s), mandel.from_mandel4(D)
 
-    def pk1_tangent(self, F, create_graph: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
-        """``P`` (...,3,3) and ``A = dP/dF`` (...,3,3,3,3), ``A[..., i, J, k, L]``."""
+    def pk1_tangent(
+        self, F, create_graph: bool = False, *, fast: bool | None = None, out=None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``P`` (...,3,3) and ``A = dP/dF`` (...,3,3,3,3), ``A[..., i, J, k, L]``.
+
+        ``fast`` and ``out`` as in :meth:`stress_tangent_mandel` (``out = (P, A)``).
+        """
+        if fast is not False and not create_graph:
+            from . import fast as _fast
+
+            res = _fast.try_fast(self, "pk1", F, fast, out)
+            if res is not None:
+                return res
         F = self._deformation_gradient(F)
         S, CC = self._S_CC(F, create_graph)
-        return kin.pk1_from_pk2(F, S), kin.dPdF_from_material_tangent(F, S, CC)
+        return _into(out, (kin.pk1_from_pk2(F, S), kin.dPdF_from_material_tangent(F, S, CC)))
 
     def spatial_tangent(self, F) -> tuple[torch.Tensor, torch.Tensor]:
         """Cauchy stress ``sigma`` and spatial tangent ``c = J^-1 FFFF:CC`` (...,3,3,3,3)."""
@@ -265,6 +288,19 @@ class Hyperelastic:
         if math.isinf(float(K)):
             raise ValueError(f"{type(self).__name__} is incompressible: no finite linear stiffness")
         return mandel.isotropic_stiffness_mandel(float(G), float(K), self.dtype, self.device)
+
+
+def _into(out, results: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Copy ``results`` into preallocated ``out`` (if given) and return the tensors holding them."""
+    if out is None:
+        return results
+    if not isinstance(out, (tuple, list)) or len(out) != len(results):
+        raise TypeError(f"out: expected a tuple of {len(results)} tensors")
+    for o, r in zip(out, results, strict=True):
+        if not isinstance(o, torch.Tensor) or tuple(o.shape) != tuple(r.shape):
+            raise ValueError(f"out: expected tensors of shapes {[tuple(r.shape) for r in results]}")
+        o.copy_(r)
+    return tuple(out)
 
 
 def _grad(out: torch.Tensor, x: torch.Tensor, create_graph: bool, retain_graph: bool | None = None):

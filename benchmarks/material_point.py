@@ -1,0 +1,290 @@
+"""Material-point benchmark: stress + tangent throughput of the engine and of its peers.
+
+Two paths, float64, N = 1e3 ... 1e6 points, ``torch.set_num_threads(--threads)``:
+
+* Mandel path: Mandel stress (6) + 6x6 Mandel tangent from a strain (6), for neo-Hooke,
+  Mooney-Rivlin, Ogden-3 and Holzapfel-Gasser-Ogden (those registered): engine fast path
+  (preallocated outputs and allocating), engine eager autograd path,
+  ``torch.func.vmap(torch.func.hessian(w))``, hand-written closed-form NumPy (neo-Hooke) and JAX
+  ``jit(vmap(hessian))`` (neo-Hooke).
+* FE path: ``P`` and ``A = dP/dF`` as full tensors from ``F`` (what felupe computes), neo-Hooke:
+  engine fast and eager, felupe ``NeoHookeCompressible`` (hand-written, threaded), felupe
+  ``Hyperelastic`` (tensortrax AD), tensortrax ``hessian``, matadi, JAX ``jit(vmap(hessian))``.
+
+Every peer is checked against the engine at N = 1000 (``max_rel_err`` in the JSON) before it
+is timed, and each in its native layout (input conversion is not timed). Results go to
+``benchmarks/results/material_point.json``; a table is printed. Peers are optional
+(``pip install .[bench]``); missing ones are skipped.
+
+Usage: ``python benchmarks/material_point.py [--sizes 1e3 1e4 1e5 1e6] [--threads 2] [--quick]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import RESULTS, best_time, format_table, machine_info, progress, write_json  # noqa: E402
+from material_point_peers import FE_PEERS, MANDEL_PEERS  # noqa: E402
+
+import materials  # noqa: E402
+from constitutive import fast  # noqa: E402
+
+MODELS = {
+    "neo-hooke": {},
+    "mooney-rivlin": {"c10": 0.4, "c01": 0.1, "K": 50.0},
+    "ogden": {"mu": [0.63, 0.0012, -0.01], "alpha": [1.3, 5.0, -2.0], "K": 50.0},
+    "holzapfel-gasser-ogden": {},
+}
+#: a method is not run at a larger N once one call took longer than this (seconds)
+SLOW_CALL_S = 3.0
+
+
+def random_strain(n: int, seed: int = 0) -> torch.Tensor:
+    """Mandel Green-Lagrange strains of random deformation gradients near the identity."""
+    g = torch.Generator().manual_seed(seed)
+    F = torch.eye(3, dtype=torch.float64) + 0.15 * torch.randn(n, 3, 3, generator=g, dtype=torch.float64)
+    from constitutive import kinematics
+
+    return kinematics.strain_mandel_from_F(F).contiguous(), F.contiguous()
+
+
+def make_material(name: str):
+    try:
+        return materials.get(name, **MODELS.get(name, {}))
+    except (TypeError, ValueError):
+        return materials.get(name)
+
+
+def engine_methods(mat, path: str):
+    """(label, setup(x) -> callable) of the engine for ``path`` ("mandel" or "fe")."""
+
+    def fast_out(x):
+        n = x.shape[0]
+        if path == "mandel":
+            out = (torch.empty(n, 6, dtype=x.dtype), torch.empty(n, 6, 6, dtype=x.dtype))
+            return lambda: mat.stress_tangent_mandel(x, fast=True, out=out)
+        out = (torch.empty(n, 3, 3, dtype=x.dtype), torch.empty(n, 3, 3, 3, 3, dtype=x.dtype))
+        return lambda: mat.pk1_tangent(x, fast=True, out=out)
+
+    def fast_alloc(x):
+        f = mat.stress_tangent_mandel if path == "mandel" else mat.pk1_tangent
+        return lambda: f(x, fast=True)
+
+    def eager(x):
+        f = mat.stress_tangent_mandel if path == "mandel" else mat.pk1_tangent
+        return lambda: f(x, fast=False)
+
+    return [("engine fast (out=)", fast_out), ("engine fast (alloc)", fast_alloc), ("engine eager", eager)]
+
+
+def vmap_hessian(mat):
+    """``torch.func.vmap(torch.func.hessian(w))`` (+ vmap(grad)) on the Mandel energy."""
+    from torch.func import grad, hessian, vmap
+
+    def w(e):
+        return mat._energy_of_mandel(e[None])[0]
+
+    h, g = vmap(hessian(w)), vmap(grad(w))
+
+    def setup(x):
+        return lambda: (g(x), h(x))
+
+    return setup
+
+
+def reference(mat, path: str, x):
+    with torch.no_grad():
+        if path == "mandel":
+            return [t.numpy() for t in mat.stress_tangent_mandel(x, fast=False)]
+        return [t.numpy() for t in mat.pk1_tangent(x, fast=False)]
+
+
+def rel_err(got, ref) -> float:
+    return max(float(np.max(np.abs(np.asarray(a) - b)) / max(np.max(np.abs(b)), 1e-300))
+               for a, b in zip(got, ref, strict=True))
+
+
+def run_method(label, setup, x, sizes, model, path, check, rows):
+    """Time ``setup(x[:n])()`` for each n; ``check(n_small_result)`` -> max rel err."""
+    err = None
+    try:
+        err = check(setup)
+    except Exception as exc:  # a peer that fails is reported, not fatal
+        progress(f"  {label}: skipped ({type(exc).__name__}: {exc})")
+        return
+    for n in sizes:
+        try:
+            fn = setup(n)
+            t = best_time(fn, min_total=0.3, max_repeats=10)
+        except Exception as exc:
+            progress(f"  {label} N={n}: failed ({type(exc).__name__}: {exc})")
+            return
+        rows.append({"model": model, "path": path, "method": label, "n": n, "seconds": t,
+                     "mpts": n / t / 1e6, "max_rel_err": err})
+        progress(f"  {model:24s} {path:6s} {label:34s} N={n:>8d}  {n / t / 1e6:9.3f} Mpts/s")
+        if t > SLOW_CALL_S:
+            break
+
+
+def bench_model(name, sizes, rows):
+    mat = make_material(name)
+    nmax = max(sizes)
+    e_all, F_all = random_strain(max(nmax, 1000))
+    for path in ("mandel", "fe"):
+        if path == "fe" and name != "neo-hooke":
+            continue
+        xall = e_all if path == "mandel" else F_all
+        ref = reference(mat, path, xall[:1000])
+        methods = [(lbl, (lambda n, s=s, xall=xall: s(xall[:n])), _as_numpy)
+                   for lbl, s in engine_methods(mat, path)]
+        if path == "mandel":
+            vh = vmap_hessian(mat)
+            methods.append(("torch.func vmap(hessian)", lambda n, vh=vh, xall=xall: vh(xall[:n]), _as_numpy))
+        for peer in MANDEL_PEERS if path == "mandel" else FE_PEERS:
+            if name in peer.models:
+                methods.append((peer.label, (lambda n, p=peer, xall=xall: p.setup(mat, xall[:n])), peer.convert))
+        for label, setup, convert in methods:
+            def check(setup=setup, convert=convert, ref=ref):
+                return rel_err(convert(setup(1000)()), ref)
+            run_method(label, setup, xall, sizes, name, path, check, rows)
+
+
+def _as_numpy(res):
+    out = []
+    for r in res:
+        out.append(r.detach().cpu().numpy() if isinstance(r, torch.Tensor) else np.asarray(r))
+    return out
+
+
+def one_off_costs(names) -> list[dict]:
+    """Trace + compile seconds per model and path, cold (empty disk cache) and warm (cached)."""
+    res = []
+    old = os.environ.get("CONSTITUTIVE_CACHE_DIR")
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["CONSTITUTIVE_CACHE_DIR"] = tmp
+        try:
+            for name in names:
+                mat = make_material(name)
+                for kind in ("mandel", "pk1"):
+                    row = {"model": name, "kind": kind}
+                    for label in ("cold", "warm"):
+                        fast.clear_cache()
+                        t = time.perf_counter()
+                        try:
+                            fast.kernel_for(mat, kind, torch.device("cpu"))
+                        except fast.FastPathUnavailable as exc:
+                            row["error"] = str(exc)
+                            break
+                        row[f"{label}_s"] = time.perf_counter() - t
+                    row.update({k: v for k, v in (fast.info() or [{}])[-1].items()
+                                if k in ("backend", "ops", "trace_s", "compile_s")})
+                    res.append(row)
+        finally:
+            if old is None:
+                os.environ.pop("CONSTITUTIVE_CACHE_DIR", None)
+            else:
+                os.environ["CONSTITUTIVE_CACHE_DIR"] = old
+            fast.clear_cache()
+    return res
+
+
+def bench_gpu(sizes) -> list[dict]:
+    """Neo-Hooke on CUDA (fast and eager) where a GPU is present."""
+    rows = []
+    if not torch.cuda.is_available():
+        return rows
+    dev = torch.device("cuda")
+    mat = materials.get("neo-hooke", device=dev)
+    for n in sizes:
+        e = random_strain(n)[0].to(dev)
+        for label, fn in (("engine fast (alloc)", lambda e=e: mat.stress_tangent_mandel(e, fast=True)),
+                          ("engine eager", lambda e=e: mat.stress_tangent_mandel(e, fast=False))):
+            def timed(fn=fn):
+                fn()
+                torch.cuda.synchronize()
+            t = best_time(timed, min_total=0.3, max_repeats=10)
+            rows.append({"model": "neo-hooke", "path": "mandel", "method": label, "n": n,
+                         "seconds": t, "mpts": n / t / 1e6, "device": torch.cuda.get_device_name(0)})
+            progress(f"  GPU {label:22s} N={n:>9d} {n / t / 1e6:10.1f} Mpts/s")
+    return rows
+
+
+def summarize(rows, sizes):
+    """One line per (model, path, method): Mpts/s per N and ratios at the largest N."""
+    nmax = max(sizes)
+    keyed = {}
+    for r in rows:
+        keyed.setdefault((r["model"], r["path"], r["method"]), {})[r["n"]] = r["mpts"]
+    base = {}
+    for (model, path, method), v in keyed.items():
+        if method in ("numpy closed form", "felupe NeoHookeCompressible (threads)"):
+            base[(model, path)] = v.get(nmax)
+    lines = []
+    for (model, path, method), v in keyed.items():
+        line = {"model": model, "path": path, "method": method}
+        for n in sizes:
+            line[f"n{n}"] = v.get(n)
+        b = base.get((model, path)) or base.get(("neo-hooke", path))
+        line["ratio"] = (v[nmax] / b) if (b and v.get(nmax)) else None
+        lines.append(line)
+    return lines
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", type=float, nargs="+", default=[1e3, 1e4, 1e5, 1e6])
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--models", nargs="+", default=list(MODELS))
+    ap.add_argument("--quick", action="store_true", help="sizes 1e3 1e4 only")
+    ap.add_argument("--output", default=str(RESULTS / "material_point.json"))
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+    sizes = [1000, 10000] if args.quick else [int(s) for s in args.sizes]
+    names = [m for m in args.models if m in materials.available()]
+    missing = sorted(set(args.models) - set(names))
+    info = machine_info(args.threads)
+    progress(f"machine: {info['cpu']}, {info['logical_cpus']} logical CPUs, threads={args.threads}, "
+             f"load average {info['load_average']}")
+    if missing:
+        progress(f"models not registered (skipped): {missing}")
+    costs = one_off_costs(names)
+    rows = []
+    for name in names:
+        bench_model(name, sizes, rows)
+    gpu = bench_gpu([10**6, 10**7])
+    lines = summarize(rows, sizes)
+    data = {"machine": info, "sizes": sizes, "rows": rows, "summary": lines, "one_off": costs,
+            "gpu": gpu, "missing_models": missing,
+            "load_average_end": list(os.getloadavg()) if hasattr(os, "getloadavg") else None}
+    write_json(Path(args.output), data)
+    cols = [("model", "model", ""), ("path", "path", ""), ("method", "method", "")]
+    cols += [(f"n{n}", f"N={n:.0e}", "{:.3f}") for n in sizes]
+    cols += [("ratio", f"x base @{max(sizes):.0e}", "{:.1f}")]
+    print(f"\nMachine: {info['cpu']} ({info['logical_cpus']} logical CPUs), torch {info['torch']}, "
+          f"{args.threads} threads, float64; load average at start {info['load_average']}")
+    print("Mpoints/s (higher is better); base = hand-written NumPy (mandel) / felupe "
+          "NeoHookeCompressible threaded (fe)\n")
+    print(format_table(lines, cols))
+    print("\nOne-off cost (s): " + ", ".join(
+        f"{c['model']}/{c['kind']}: cold {c.get('cold_s', math.nan):.2f}, warm {c.get('warm_s', math.nan):.2f}"
+        for c in costs))
+    if gpu:
+        print("\nGPU: " + ", ".join(f"{r['method']} N={r['n']:.0e}: {r['mpts']:.0f} Mpts/s" for r in gpu))
+    print(f"\nwritten {args.output}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,219 @@
+"""Kernel cache and execution of the fast path (threads on CPU, chunks on other devices)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+
+import torch
+
+from ._scalarize import Unsupported
+from ._trace import KINDS, parameter_tensors, trace_program
+
+#: points per chunk of the torch backend (bounds its temporaries: ~1e3 live columns of 2^16)
+TORCH_CHUNK = 1 << 16
+#: below this many points per thread the CPU kernel runs in the calling thread only
+MIN_POINTS_PER_THREAD = 8192
+
+_KERNELS: dict[tuple, object] = {}
+_FAILED: dict[tuple, str] = {}
+_INFO: dict[tuple, dict] = {}
+_LOCK = threading.Lock()
+_POOL: ThreadPoolExecutor | None = None
+_POOL_SIZE = 0
+
+
+class FastPathUnavailable(RuntimeError):
+    """The material cannot be traced or compiled; the eager path must be used."""
+
+
+def backend_for(device: torch.device) -> str:
+    """``"c"`` on CPU with a C compiler (unless ``CONSTITUTIVE_FAST_BACKEND=torch``), else ``"torch"``."""
+    from ._codegen_c import compiler
+
+    forced = os.environ.get("CONSTITUTIVE_FAST_BACKEND", "").strip().lower()
+    if forced in ("c", "torch"):
+        return forced if device.type == "cpu" or forced == "torch" else "torch"
+    return "c" if device.type == "cpu" and compiler() is not None else "torch"
+
+
+def _state_key(material) -> tuple:
+    """Everything besides parameter values that may change the traced program."""
+    extra = []
+    for k, v in sorted(vars(material).items()):
+        if k in material.parameters or k in ("dtype", "device"):
+            continue
+        if isinstance(v, torch.Tensor):
+            h = hashlib.sha256(v.detach().cpu().contiguous().numpy().tobytes()).hexdigest()
+            extra.append((k, tuple(v.shape), str(v.dtype), h))
+        elif isinstance(v, (str, int, float, bool, type(None), tuple)):
+            extra.append((k, v))
+        else:
+            extra.append((k, type(v).__qualname__, repr(v)))
+    shapes = tuple(tuple(getattr(material, n).shape) for n in material.parameters)
+    return (type(material), shapes, tuple(extra), material.dtype)
+
+
+def kernel_for(material, kind: str, device: torch.device):
+    """The compiled kernel of ``material`` for ``kind`` on ``device`` (built once, cached)."""
+    backend = backend_for(device)
+    key = (_state_key(material), kind, backend, device.type)
+    k = _KERNELS.get(key)
+    if k is not None:
+        return k
+    if key in _FAILED:
+        raise FastPathUnavailable(_FAILED[key])
+    with _LOCK:
+        k = _KERNELS.get(key)
+        if k is not None:
+            return k
+        t0 = time.perf_counter()
+        try:
+            prog = trace_program(material, kind)
+            t1 = time.perf_counter()
+            if backend == "c":
+                from ._codegen_c import CKernel
+
+                k = CKernel(prog)
+            else:
+                from ._codegen_torch import TorchKernel
+
+                k = TorchKernel(prog, compile=device.type == "cuda")
+        except (Unsupported, RuntimeError, OSError) as exc:
+            msg = f"{type(material).__name__} ({kind}): {exc}"
+            _FAILED[key] = msg
+            warnings.warn(f"constitutive.fast: using the eager path for {msg}", RuntimeWarning,
+                          stacklevel=3)
+            raise FastPathUnavailable(msg) from exc
+        t2 = time.perf_counter()
+        _INFO[key] = {"material": type(material).__name__, "kind": kind, "backend": backend,
+                      "trace_s": t1 - t0, "compile_s": t2 - t1,
+                      "ops": len(prog.builder.nodes), "source": getattr(k, "path", None)}
+        _KERNELS[key] = k
+        return k
+
+
+def info() -> list[dict]:
+    """One dict per kernel built in this process (backend, trace and compile seconds, ...)."""
+    return list(_INFO.values())
+
+
+def clear_cache() -> None:
+    """Forget the kernels of this process (the on-disk compiled libraries stay)."""
+    with _LOCK:
+        _KERNELS.clear()
+        _FAILED.clear()
+        _INFO.clear()
+
+
+def _pool(n: int) -> ThreadPoolExecutor:
+    global _POOL, _POOL_SIZE
+    if _POOL is None or _POOL_SIZE != n:
+        if _POOL is not None:
+            _POOL.shutdown(wait=False)
+        _POOL = ThreadPoolExecutor(max_workers=n, thread_name_prefix="constitutive-fast")
+        _POOL_SIZE = n
+    return _POOL
+
+
+def _params_flat(material, device) -> torch.Tensor:
+    ps = [p.reshape(-1) for p in parameter_tensors(material)]
+    if not ps:
+        return torch.zeros(1, dtype=material.dtype, device=device)
+    return torch.cat(ps).to(device=device, dtype=material.dtype).contiguous()
+
+
+def _check_out(out, shapes, like: torch.Tensor, name: str) -> list[torch.Tensor]:
+    if out is None:
+        return [torch.empty(s, dtype=like.dtype, device=like.device) for s in shapes]
+    if not isinstance(out, (tuple, list)) or len(out) != len(shapes):
+        raise TypeError(f"{name}: expected a tuple of {len(shapes)} tensors")
+    res = []
+    for o, s in zip(out, shapes, strict=True):
+        if not isinstance(o, torch.Tensor):
+            raise TypeError(f"{name}: expected tensors, got {type(o).__name__}")
+        if tuple(o.shape) != tuple(s) or o.dtype != like.dtype or o.device != like.device:
+            raise ValueError(
+                f"{name}: expected a {like.dtype} tensor of shape {tuple(s)} on {like.device}, got "
+                f"{o.dtype} {tuple(o.shape)} on {o.device}")
+        if not o.is_contiguous():
+            raise ValueError(f"{name}: output tensors must be contiguous")
+        res.append(o)
+    return res
+
+
+def _validate(material, kind: str, x: torch.Tensor) -> torch.Tensor:
+    """The material's own input checks (clear errors); a C pass first where it can decide.
+
+    The eager validators build several temporaries per point; for large valid CPU batches one
+    compiled pass counting non-finite entries (and ``det F <= 0``) replaces them, and only
+    when it finds a problem do the validators run, to raise their usual error.
+    """
+    full = material._strain_mandel if kind == "mandel" else material._deformation_gradient
+    in_shape = KINDS[kind][0]
+    ok_layout = (x.dtype == material.dtype == torch.float64 and x.device.type == "cpu"
+                 and x.device == material.device and x.ndim >= len(in_shape)
+                 and tuple(x.shape[x.ndim - len(in_shape):]) == in_shape)
+    if not ok_layout or backend_for(x.device) != "c":
+        return full(x)
+    from ._codegen_c import checker
+
+    xc = x.detach().contiguous()
+    lib = checker()
+    bad = lib.count_nonfinite(xc.numel(), xc.data_ptr())
+    if kind == "pk1" and not bad:
+        bad = lib.count_bad_F(xc.numel() // 9, xc.data_ptr())
+    return full(x) if bad else xc
+
+
+def evaluate(material, kind: str, x, out=None, validated: bool = True) -> tuple[torch.Tensor, ...]:
+    """Run the ``kind`` kernel of ``material`` on ``x`` (..., *in_shape); returns the outputs.
+
+    ``validated=False`` runs the input checks first (see :func:`_validate`).
+    """
+    in_shape, out_shapes = KINDS[kind]
+    if not validated:
+        x = _validate(material, kind, x)
+    batch = tuple(x.shape[: x.ndim - len(in_shape)])
+    outs = _check_out(out, [batch + s for s in out_shapes], x, "out")
+    k = kernel_for(material, kind, x.device)
+    n = 1
+    for s in batch:
+        n *= int(s)
+    if n == 0:
+        return tuple(outs)
+    xf = x.detach().reshape(n, k.n_in).contiguous()
+    flat = [o.view(n, size) for o, size in zip(outs, k.out_sizes, strict=True)]
+    p = _params_flat(material, x.device)
+    if hasattr(k, "path"):  # C kernel
+        _run_c(k, n, xf, p, flat)
+    else:
+        chunk = n if x.device.type == "cuda" else TORCH_CHUNK
+        with torch.no_grad():
+            for i in range(0, n, chunk):
+                j = min(n, i + chunk)
+                k(xf[i:j], p, [f[i:j] for f in flat])
+    return tuple(outs)
+
+
+def _run_c(k, n: int, xf: torch.Tensor, p: torch.Tensor, flat: list[torch.Tensor]) -> None:
+    threads = max(1, torch.get_num_threads())
+    threads = min(threads, max(1, n // MIN_POINTS_PER_THREAD))
+    xs, ps = xf.data_ptr(), p.data_ptr()
+    isz = xf.element_size()
+
+    def run(i: int, j: int) -> None:
+        outs = [f.data_ptr() + i * s * isz for f, s in zip(flat, k.out_sizes, strict=True)]
+        k(j - i, xs + i * k.n_in * isz, ps, outs)
+
+    if threads == 1:
+        run(0, n)
+        return
+    bounds = [n * t // threads for t in range(threads + 1)]
+    futures = [_pool(threads).submit(run, bounds[t], bounds[t + 1]) for t in range(threads)]
+    for f in futures:
+        f.result()
