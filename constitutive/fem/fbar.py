@@ -1,22 +1,25 @@
-"""Variational F-bar formulation for near incompressibility (linear hexahedra).
+"""F-bar (mean-dilatation) formulation for near incompressibility on linear hexahedra.
 
-The modified deformation gradient replaces the volumetric part of ``F`` at each quadrature
-point by that at the element centre,
+The volumetric part of ``F`` at every quadrature point is replaced by the element's mean
+dilatation ``Jbar = v / V`` (current over reference element volume):
 
-    Fbar = alpha F,   alpha = (J0 / J)^(1/3),   J = det F,  J0 = det F0,
+    Fbar = alpha F,   alpha = (Jbar / J)^(1/3),   theta = ln Jbar = ln(sum_q J_q dV_q / V),
 
-and the stored energy ``Pi = sum_q W(Fbar) dV`` is differentiated exactly with respect to the
-generalised strain ``z = (F, F0)`` (18 components per point): residual ``dPi/dz = L^T Pbar`` and
-tangent
+and the element energy ``Pi_e = sum_q W(Fbar_q) dV_q`` is differentiated exactly. With
+``M = F^-T``, ``pf = Pbar : F``, generalised strains ``(F_q, theta)`` and
+``L = dFbar/d(F, theta) = [alpha (I - F (x) M / 3), alpha F / 3]``:
 
-    H = L^T Abar L + alpha/3 (p g + g p) + (Pbar:F) [alpha/9 g g + alpha/3 (T(F) - T(F0))],
+* residual  ``f = sum_q dV alpha (Pbar - pf M / 3) : grad N + s b``, with
+  ``s = dPi/dtheta = sum_q dV alpha pf / 3`` and ``b = dtheta/du = sum_q dV J M grad N / v``;
+* tangent   ``K = sum_q dV gradN : [H_FF + s J / v (M (x) M - T)] : gradN
+  + c (x) b + b (x) c + (h - s) b (x) b``, where ``H`` is the Hessian of ``W(Fbar(F, theta))``,
+  ``c = sum_q dV H_Ftheta gradN``, ``h = sum_q dV H_thetatheta`` and
+  ``T_iJkL = F^-1_Jk F^-1_Li`` (second derivative of ln det F).
 
-with ``L = dFbar/dz``, ``g = (-F^-T, F0^-T)``, ``p = (Pbar, 0)`` and
-``T(F)_{iJ,kL} = F^-1_{Jk} F^-1_{Li}`` (second derivative of ln det). The tangent is
-symmetric and consistent (tests check it against central differences of the residual).
-Because ``det Fbar = J0``, there is a single volumetric constraint per element, which removes
-volumetric locking. References: de Souza Neto et al. (1996), IJSS 33, 3277-3296; Elguedj et
-al. (2008) for the variational (energy-based) variant.
+A homogeneous deformation gives ``Fbar = F`` and an exactly vanishing residual on any mesh
+(patch test); the tangent is symmetric and consistent (tests check central differences).
+Equivalent to the Q1/P0 mixed element for hyperelasticity. References: Simo, Taylor & Pister
+(1985), CMAME 51, 177-208; de Souza Neto et al. (1996), IJSS 33, 3277-3296.
 """
 
 from __future__ import annotations
@@ -24,45 +27,57 @@ from __future__ import annotations
 import torch
 
 
-def fbar(F: torch.Tensor, F0: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """``Fbar`` (..., 3, 3) and ``alpha`` (...) from F and the centre value F0 (broadcastable)."""
-    alpha = (torch.linalg.det(F0) / torch.linalg.det(F)) ** (1.0 / 3.0)
-    return alpha[..., None, None] * F, alpha
+def mean_dilatation(F: torch.Tensor, dV: torch.Tensor):
+    """``Fbar`` (ne, nq, 3, 3), ``alpha`` (ne, nq), ``J`` (ne, nq), ``v`` (ne) from F (ne, nq, 3, 3)."""
+    J = torch.linalg.det(F)
+    v = (J * dV).sum(dim=1)
+    alpha = ((v / dV.sum(dim=1))[:, None] / J) ** (1.0 / 3.0)
+    return alpha[..., None, None] * F, alpha, J, v
 
 
-def generalized_stress(F: torch.Tensor, F0: torch.Tensor, Pbar: torch.Tensor, alpha: torch.Tensor):
-    """``dW/dz`` (..., 3, 6): columns 0-2 pair with grad N at the point, 3-5 with grad N at the
-    element centre."""
+def _common(F, Pbar, alpha):
     M = torch.linalg.inv(F).transpose(-1, -2)
-    M0 = torch.linalg.inv(F0).transpose(-1, -2).expand_as(M)
-    pf = (Pbar * F).sum((-1, -2))[..., None, None]
-    a = alpha[..., None, None]
-    return torch.cat([a * (Pbar - pf / 3.0 * M), a * pf / 3.0 * M0], dim=-1)
+    pf = (Pbar * F).sum((-1, -2))
+    return M, pf, alpha
 
 
-def generalized_tangent(F: torch.Tensor, F0: torch.Tensor, Pbar: torch.Tensor,
-                        Abar: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
-    """Hessian ``d2W/dz dz`` (..., 3, 6, 3, 6) of ``W(Fbar(F, F0))``."""
-    batch = F.shape[:-2]
-    Finv = torch.linalg.inv(F)
-    F0inv = torch.linalg.inv(F0).expand_as(Finv)
-    M, M0 = Finv.transpose(-1, -2), F0inv.transpose(-1, -2)
-    a = alpha[..., None, None]
+def residual(F, Pbar, alpha, J, v, dN, dV):
+    """Element forces (ne, nen, 3)."""
+    M, pf, a = _common(F, Pbar, alpha)
+    Q = a[..., None, None] * (Pbar - pf[..., None, None] / 3.0 * M)
+    s = (dV * a * pf).sum(dim=1) / 3.0
+    b = torch.einsum("eq,eqij,eqaj->eai", dV * J / v[:, None], M, dN)
+    return torch.einsum("eqij,eqaj->eai", Q * dV[..., None, None], dN) + s[:, None, None] * b
+
+
+def tangent_parts(F, Pbar, Abar, alpha, J, v, dN, dV):
+    """Effective point tangent ``A_eff`` (ne, nq, 3, 3, 3, 3) for :func:`element_stiffness` and
+    the rank-two element correction (ne, nen, 3, 3, nen) in the ``(a, i, k, b)`` layout."""
+    M, pf, a = _common(F, Pbar, alpha)
+    ne, nq = F.shape[:2]
     eye = torch.eye(3, dtype=F.dtype, device=F.device)
-    # L[..., i, J, k, L'] = dFbar_iJ / dz_kL'
-    LF = a[..., None, None] * (eye[:, None, :, None] * eye[None, :, None, :]
-                               - F[..., :, :, None, None] * M[..., None, None, :, :] / 3.0)
-    LF0 = a[..., None, None] * F[..., :, :, None, None] * M0[..., None, None, :, :] / 3.0
-    Lm = torch.cat([LF, LF0], dim=-1).reshape(*batch, 9, 18)
-    H = Lm.transpose(-1, -2) @ Abar.reshape(*batch, 9, 9) @ Lm
-    g = torch.cat([-M, M0], dim=-1).reshape(*batch, 18)
-    p = torch.cat([Pbar, torch.zeros_like(Pbar)], dim=-1).reshape(*batch, 18)
-    pf = (Pbar * F).sum((-1, -2))[..., None, None]
-    al = alpha[..., None, None]
-    H = H + al / 3.0 * (p[..., :, None] * g[..., None, :] + g[..., :, None] * p[..., None, :])
-    H = H + pf * al / 9.0 * g[..., :, None] * g[..., None, :]
-    T = torch.zeros(*batch, 3, 6, 3, 6, dtype=F.dtype, device=F.device)
-    T[..., :, :3, :, :3] = torch.einsum("...jk,...li->...ijkl", Finv, Finv)
-    T[..., :, 3:, :, 3:] = -torch.einsum("...jk,...li->...ijkl", F0inv, F0inv)
-    H = H + pf * al / 3.0 * T.reshape(*batch, 18, 18)
-    return H.reshape(*batch, 3, 6, 3, 6)
+    I4 = (eye[:, None, :, None] * eye[None, :, None, :]).reshape(9, 9)
+    Fv, Mv, Pv = F.reshape(ne, nq, 9), M.reshape(ne, nq, 9), Pbar.reshape(ne, nq, 9)
+    A9 = Abar.reshape(ne, nq, 9, 9)
+    LF = a[..., None, None] * (I4 - Fv[..., :, None] * Mv[..., None, :] / 3.0)  # (e,q,9,9)
+    Lt = a[..., None] * Fv / 3.0
+    ALF = A9 @ LF
+    ALt = (A9 @ Lt[..., None])[..., 0]
+    T = torch.einsum("eqjk,eqli->eqijkl", torch.linalg.inv(F), torch.linalg.inv(F)).reshape(ne, nq, 9, 9)
+    MM = Mv[..., :, None] * Mv[..., None, :]
+    an, pn = a[..., None, None], pf[..., None, None]
+    H_FF = (LF.transpose(-1, -2) @ ALF - an / 3.0 * (Pv[..., :, None] * Mv[..., None, :]
+                                                   + Mv[..., :, None] * Pv[..., None, :])
+            + pn * an / 9.0 * MM + pn * an / 3.0 * T)
+    H_Ft = (LF.transpose(-1, -2) @ ALt[..., None])[..., 0] + a[..., None] / 3.0 * Pv \
+        - (pf * a)[..., None] / 9.0 * Mv
+    H_tt = (Lt * ALt).sum(-1) + pf * a / 9.0
+    s = (dV * a * pf).sum(dim=1) / 3.0
+    w = (s[:, None] * J / v[:, None])[..., None, None]
+    A_eff = (H_FF + w * (MM - T)).reshape(ne, nq, 3, 3, 3, 3)
+    b = torch.einsum("eq,eqij,eqaj->eai", dV * J / v[:, None], M, dN)
+    c = torch.einsum("eq,eqij,eqaj->eai", dV, H_Ft.reshape(ne, nq, 3, 3), dN)
+    gamma = (dV * H_tt).sum(dim=1) - s
+    R = (torch.einsum("eai,ebk->eaikb", c, b) + torch.einsum("eai,ebk->eaikb", b, c)
+         + gamma[:, None, None, None, None] * torch.einsum("eai,ebk->eaikb", b, b))
+    return A_eff, R

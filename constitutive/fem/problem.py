@@ -72,11 +72,6 @@ class Problem:
         self.geometry = asm.Geometry(mesh, quadrature)
         self.dN = torch.from_numpy(self.geometry.dN)
         self.dV = torch.from_numpy(self.geometry.dV)
-        if formulation == "fbar":
-            _, dN0_dxi = mesh.element.evaluate(mesh.element.center())
-            dN0, _ = asm.reference_gradients(mesh.points[mesh.cells], dN0_dxi, np.ones(1))
-            self.dN0 = torch.from_numpy(dN0)  # (ne, 1, nen, 3)
-            self.dN_ext = torch.cat([self.dN, self.dN0.expand_as(self.dN)], dim=-1)
         self.ndof = 3 * mesh.npoints
         self.dofs = asm.element_dofs(mesh.cells)
         self.dirichlet: list[Dirichlet] = []
@@ -180,27 +175,28 @@ class Problem:
             f += asm.scatter_vector(fe.reshape(len(self.dofs), -1).numpy(), self.dofs, self.ndof)
         return f
 
-    def kinematics(self, u: np.ndarray):
-        """(F at the points (ne, nq, 3, 3), F0 at the centres or None)."""
+    def kinematics(self, u: np.ndarray) -> torch.Tensor:
+        """F at the quadrature points (ne, nq, 3, 3); :class:`ElementInversion` if det F <= 0."""
         u_e = torch.from_numpy(u.reshape(-1, 3)[self.mesh.cells])
         F = asm.deformation_gradient(u_e, self.dN)
-        F0 = asm.deformation_gradient(u_e, self.dN0) if self.formulation == "fbar" else None
-        for name, G in (("F", F), ("F0", F0)):
-            if G is not None:
-                J = torch.linalg.det(G)
-                if not bool(torch.all(J > 0.0)):
-                    bad = int((J <= 0).nonzero()[0, 0])
-                    raise ElementInversion(f"det {name} <= 0 in element {bad} (min {float(J.min()):.3g})")
-        return F, F0
+        J = torch.linalg.det(F)
+        if not bool(torch.all(J > 0.0)):
+            bad = int((J <= 0).nonzero()[0, 0])
+            raise ElementInversion(f"det F <= 0 in element {bad} (min {float(J.min()):.3g})")
+        return F
 
     def evaluate(self, u: np.ndarray, t: float, tangent: bool = True) -> State:
         """Residual (ndof,) and, if ``tangent``, the free-free CSR tangent at ``u``."""
         self.setup()
         tm = {}
         t0 = time.perf_counter()
-        F, F0 = self.kinematics(u)
+        F = self.kinematics(u)
         ne, nq = F.shape[:2]
-        Fm = fb.fbar(F, F0)[0] if F0 is not None else F
+        fbar = self.formulation == "fbar"
+        if fbar:
+            Fm, alpha, J, v = fb.mean_dilatation(F, self.dV)
+        else:
+            Fm = F
         t1 = time.perf_counter()
         if tangent:
             P, A = self.material.pk1_tangent(Fm.reshape(-1, 3, 3))
@@ -210,19 +206,20 @@ class Problem:
         P = P.reshape(ne, nq, 3, 3)
         t2 = time.perf_counter()
         tm["material"] = t2 - t1
-        if F0 is None:
-            dN, S, H = self.dN, P, A
+        if fbar:
+            fe = fb.residual(F, P, alpha, J, v, self.dN, self.dV)
         else:
-            alpha = fb.fbar(F, F0)[1]
-            dN = self.dN_ext
-            S = fb.generalized_stress(F, F0, P, alpha)
-            H = fb.generalized_tangent(F, F0, P, A, alpha) if tangent else None
-        fe = asm.element_forces(S, dN, self.dV).reshape(ne, -1).numpy()
-        f_int = asm.scatter_vector(fe, self.dofs, self.ndof)
+            fe = asm.element_forces(P, self.dN, self.dV)
+        f_int = asm.scatter_vector(fe.reshape(ne, -1).numpy(), self.dofs, self.ndof)
         f_ext = self.external_force(u, t)
         K = None
         if tangent:
-            data = self._pattern.assemble_data(asm.element_stiffness(H, dN, self.dV))
+            if fbar:
+                A_eff, Rk = fb.tangent_parts(F, P, A, alpha, J, v, self.dN, self.dV)
+                Ke = asm.element_stiffness(A_eff, self.dN, self.dV) + Rk
+            else:
+                Ke = asm.element_stiffness(A, self.dN, self.dV)
+            data = self._pattern.assemble_data(Ke)
             x = self.mesh.points + u.reshape(-1, 3)
             for load, pos in zip(self.pressures, self._pressure_maps, strict=True):
                 data += np.bincount(pos, weights=load.stiffness(x, t).ravel(),

@@ -1,0 +1,108 @@
+"""FE driver building blocks: shape functions, quadrature, meshes, surfaces, meshio I/O."""
+
+import numpy as np
+import pytest
+
+from constitutive.fem import Mesh, box, cook_membrane, distort, quadrature
+from constitutive.fem.boundary import Pressure, SurfaceLoad
+from constitutive.fem.elements import ELEMENTS, get_element
+
+pytest.importorskip("meshio")
+
+
+@pytest.mark.parametrize("name", sorted(ELEMENTS))
+def test_shape_functions_interpolate_and_gradients_match_fd(name, rng):
+    el = ELEMENTS[name]
+    N, _ = el.evaluate(el.nodes)
+    np.testing.assert_allclose(N, np.eye(el.nen), atol=1e-14)
+    xi = el.center() + 0.1 * rng.uniform(-1, 1, (5, el.dim))
+    N, dN = el.evaluate(xi)
+    np.testing.assert_allclose(N.sum(1), 1.0, atol=1e-14)
+    # polynomial completeness: sum_a N_a X_a = xi for the reference nodes
+    np.testing.assert_allclose(N @ el.nodes, xi, atol=1e-14)
+    h = 1e-6
+    for d in range(el.dim):
+        e = np.zeros(el.dim)
+        e[d] = h
+        fd = (el.evaluate(xi + e)[0] - el.evaluate(xi - e)[0]) / (2 * h)
+        np.testing.assert_allclose(dN[..., d], fd, atol=1e-8)
+
+
+@pytest.mark.parametrize("rule,degree,volume", [
+    (quadrature.hexahedron, 3, 8.0), (quadrature.tetrahedron, 2, 1 / 6),
+    (quadrature.tetrahedron, 3, 1 / 6), (quadrature.triangle, 2, 0.5), (quadrature.triangle, 4, 0.5),
+    (quadrature.quadrilateral, 3, 4.0),
+])
+def test_quadrature_exact_for_monomials(rule, degree, volume):
+    pts, w = rule(degree)
+    assert w.sum() == pytest.approx(volume, rel=1e-13)
+    dim = pts.shape[1]
+    simplex = volume < 1
+    from math import factorial
+    for total in range(degree + 1):
+        for p in range(total + 1):
+            exps = (p, total - p, 0) if dim == 3 else (p, total - p)
+            val = (w * np.prod(pts ** np.array(exps), axis=1)).sum()
+            if simplex:  # int x^a y^b z^c over the unit simplex = a! b! c! / (a+b+c+dim)!
+                exact = np.prod([factorial(k) for k in exps]) / factorial(sum(exps) + dim)
+            else:
+                exact = np.prod([(1 - (-1) ** (k + 1)) / (k + 1) for k in exps])
+            assert val == pytest.approx(exact, abs=1e-12)
+
+
+@pytest.mark.parametrize("cell_type", ["hexahedron", "tetra", "tetra10"])
+def test_box_volume_and_outward_normals(cell_type):
+    m = distort(box((2, 3, 2), (1.0, 2.0, 0.5), cell_type=cell_type), 0.2, seed=3)
+    assert m.volume() == pytest.approx(1.0, rel=1e-12)
+    faces, _ = m.boundary_faces()
+    load = SurfaceLoad(faces, m.element.face_type)
+    t1, t2 = load.tangents(m.points)
+    n = np.cross(t1, t2) * load.w[:, None]
+    Xq = np.einsum("fai,qa->fqi", m.points[faces], load.N)
+    # divergence theorem: closed surface sum n dA = 0, int X . n dA = 3 V
+    np.testing.assert_allclose(n.sum((0, 1)), 0.0, atol=1e-12)
+    assert (Xq * n).sum() == pytest.approx(3.0 * m.volume(), rel=1e-12)
+    assert load.area(m.points) == pytest.approx(2 * (2 + 0.5 + 1), rel=1e-12)
+
+
+def test_cook_membrane_geometry():
+    m = cook_membrane((4, 4, 1), thickness=1.0)
+    # trapezoid area: (44 + 16) / 2 * 48
+    assert m.volume() == pytest.approx(0.5 * (44 + 16) * 48, rel=1e-12)
+    assert np.allclose(m.points[m.point_sets["loaded"], 0], 48.0)
+
+
+def test_faces_pressure_force_is_pressure_times_area():
+    m = box(2, size=2.0)
+    p = Pressure(m.faces("xmax"), "quad", 3.0)
+    f = p.force(m.points, 1.0).reshape(-1, 3).sum(0)
+    np.testing.assert_allclose(f, [-3.0 * 4.0, 0, 0], atol=1e-12)
+
+
+def test_mesh_rejects_bad_input():
+    with pytest.raises(ValueError, match="points"):
+        Mesh(np.zeros((4, 2)), np.zeros((1, 4), int), "tetra")
+    with pytest.raises(ValueError, match="cells"):
+        Mesh(np.zeros((4, 3)), np.zeros((1, 3), int), "tetra")
+    with pytest.raises(ValueError, match="cell_type"):
+        get_element("wedge")
+    with pytest.raises(ValueError, match="det"):  # inverted element
+        Mesh(np.array([[0, 0, 0], [0, 1, 0], [1, 0, 0], [0, 0, 1.0]]), [[0, 1, 2, 3]], "tetra").volume()
+    m = box(1)
+    with pytest.raises(ValueError, match="unknown node set"):
+        m.nodes("nowhere")
+    with pytest.raises(ValueError, match="no node"):
+        m.nodes(lambda X: X[:, 0] > 5)
+
+
+@pytest.mark.parametrize("suffix", [".vtu", ".msh"])
+@pytest.mark.parametrize("cell_type", ["hexahedron", "tetra10"])
+def test_meshio_roundtrip(tmp_path, suffix, cell_type):
+    m = box((2, 1, 1), cell_type=cell_type)
+    path = tmp_path / f"m{suffix}"
+    m.write(path, point_data={"u": m.points.copy()})
+    back = Mesh.read(path)
+    assert back.cell_type == m.cell_type
+    np.testing.assert_allclose(back.points, m.points)
+    np.testing.assert_array_equal(back.cells, m.cells)
+    assert back.volume() == pytest.approx(m.volume())
