@@ -19,16 +19,21 @@ from .volumetric import VOLUMETRIC_FUNCTIONS
 
 
 def _count_locked(locked: torch.Tensor) -> int:
-    """Number of points at or beyond locking; 0 while the energy is being traced with fake
-    tensors (the compiled fast path cannot raise: there such points get a NaN energy)."""
-    try:
-        from torch._subclasses.fake_tensor import is_fake
-    except ImportError:  # pragma: no cover - older/newer torch without the helper
-        def is_fake(t):
-            return False
-    if is_fake(locked):
+    """Number of points at or beyond locking, or 0 while the energy is being traced (a dispatch
+    mode is active or the tensor is fake): the compiled fast path cannot raise, there such
+    points get a NaN energy instead."""
+    if _tracing(locked):
         return 0
     return int(locked.sum())
+
+
+def _tracing(t: torch.Tensor) -> bool:
+    try:
+        from torch._subclasses.fake_tensor import is_fake
+        from torch.utils._python_dispatch import _get_current_dispatch_mode
+    except ImportError:  # pragma: no cover - torch without these helpers: always check
+        return False
+    return _get_current_dispatch_mode() is not None or is_fake(t)
 
 
 class _GentIso:
@@ -53,7 +58,8 @@ class _GentIso:
                 f"{type(self).__name__}: I1b - 3 reached the locking limit "
                 f"Jm = {float(self.Jm.detach()):g} at {n} point(s)"
             )
-        return -0.5 * self.mu * self.Jm * torch.log1p(-x)
+        W = -0.5 * self.mu * self.Jm * torch.log1p(-x)
+        return torch.where(x < 1.0, W, torch.full_like(W, float("nan")))
 
     def shear_modulus(self) -> float:
         return float(self.mu.detach())
