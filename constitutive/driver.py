@@ -77,6 +77,7 @@ class DriverResult:
     converged: torch.Tensor
     iterations: int
     residual: torch.Tensor = field(repr=False, default=None)
+    K: torch.Tensor | None = field(repr=False, default=None)
 
     @property
     def cauchy(self) -> torch.Tensor:
@@ -288,12 +289,17 @@ def concat(paths: list[LoadPath]) -> LoadPath:
 
 
 def solve(material, path: LoadPath, rtol: float = 1e-11, max_iter: int = 40,
-          z0: torch.Tensor | None = None) -> DriverResult:
+          z0: torch.Tensor | None = None, K0: torch.Tensor | None = None) -> DriverResult:
     """Solve the mixed-control problem at every point of ``path`` (batched Newton).
 
     Steps are damped so that free diagonal stretches stay positive (at most halved per step).
     A point converges when ``|R| <= rtol * scale`` (scale: the largest stress component at that
     point, or the batch) or the Newton step is below ``rtol`` relative to ``z``.
+
+    ``z0``/``K0`` warm-start from a previous solution and its Newton matrix (as returned in
+    ``result.z``/``result.K``, e.g. during fitting): ``K0`` is used as a chord matrix while the
+    residual of every point falls at least fourfold per iteration, otherwise the engine's
+    tangent is evaluated afresh.
     """
     incomp = bool(getattr(material, "incompressible", False))
     dtype = getattr(material, "dtype", torch.float64)
@@ -306,6 +312,8 @@ def solve(material, path: LoadPath, rtol: float = 1e-11, max_iter: int = 40,
             raise ValueError("F: an incompressible model needs det F = 1 where no component is free")
     converged = torch.zeros(n, dtype=torch.bool)
     it = 0
+    K = K0 if (K0 is not None and tuple(K0.shape) == (n, q, q)) else None
+    prev = None
     diag_cols = [k for k, (i, j) in enumerate(path.free) if i == j]
     for it in range(max_iter + 1):
         P, F, R = stress_of(material, path, z)
@@ -322,18 +330,23 @@ def solve(material, path: LoadPath, rtol: float = 1e-11, max_iter: int = 40,
         converged = converged | (res <= rtol)
         if bool(converged.all()) or it == max_iter:
             break
-        K = newton_matrix(material, path, z)
+        active = ~converged
+        slow = prev is not None and bool((res[active] > 0.25 * prev[active]).any())
+        fresh = K is None or K0 is None or slow
+        if fresh:
+            K = newton_matrix(material, path, z)
+        prev = res
         dz = -torch.linalg.solve(K, R[..., None])[..., 0]
         alpha = torch.ones(n, dtype=z.dtype)
         for k in diag_cols:
             shrink = dz[:, k] < -0.5 * z[:, k]
             alpha = torch.where(shrink, torch.minimum(alpha, -0.5 * z[:, k] / dz[:, k]), alpha)
         step = alpha[:, None] * dz
-        small = (step.abs() <= rtol * (1 + z.abs())).all(-1) & (alpha == 1)
+        small = (step.abs() <= rtol * (1 + z.abs())).all(-1) & (alpha == 1) & fresh
         z = torch.where(converged[:, None], z, z + step)
         converged = converged | small
     return DriverResult(F=F, P=P, pressure=z[:, -1] if incomp else None, z=z,
-                        converged=converged, iterations=it, residual=R)
+                        converged=converged, iterations=it, residual=R, K=K)
 
 
 def measured(result_P: torch.Tensor, F: torch.Tensor, mode: str, stress_measure: str) -> torch.Tensor:

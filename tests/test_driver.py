@@ -96,7 +96,7 @@ def test_concat_equals_separate_paths():
     joint = driver.solve(mat, driver.concat(paths))
     sep = torch.cat([driver.solve(mat, p).P for p in paths])
     assert bool(joint.converged.all())
-    assert torch.allclose(joint.P, sep, rtol=1e-10, atol=1e-12)
+    assert torch.allclose(joint.P, sep, rtol=1e-10, atol=1e-10)  # solver tolerance 1e-11 * max|P|
 
 
 def test_predict_and_bad_input():

@@ -70,7 +70,7 @@ class _Group:
         self.idx, self.ks = _selection(exps)
         self.rows = np.cumsum([0] + [e.n for e in exps])
         self.cauchy = any(e.stress_measure == "cauchy" for e in exps)
-        self.z = None
+        self.z = self.K = None
 
     def outputs(self, P: torch.Tensor, F: torch.Tensor) -> torch.Tensor:
         """Measured components of every point (N, kmax), zero-padded."""
@@ -127,7 +127,7 @@ class Problem:
         return sum(d.size for d in self.data)
 
     def _solve(self, mat, g: _Group) -> driver.DriverResult:
-        res = driver.solve(mat, g.path, z0=g.z)
+        res = driver.solve(mat, g.path, z0=g.z, K0=g.K)
         if not bool(res.converged.all()) and g.z is not None:
             res = driver.solve(mat, g.path)
         self.n_solves += 1
@@ -135,7 +135,7 @@ class Problem:
             bad = int((~res.converged).sum())
             names = [self.experiments[k].name for k in g.members]
             raise FloatingPointError(f"driver did not converge at {bad} point(s) of {names}")
-        g.z = res.z.detach()
+        g.z, g.K = res.z.detach(), res.K
         return res
 
     def predictions(self, x: np.ndarray) -> list[np.ndarray]:
