@@ -27,10 +27,19 @@ def mr_closed_form(mode, x, c10, c01):
     return 2 * (c10 + c01) * x  # simple shear: P12 = sigma12
 
 
+def _mr(kind, c10, c01):
+    if kind == "test-model":
+        return MooneyRivlinInc(c10=c10, c01=c01)
+    if c01 == 0.0:
+        return materials.get("neo-hooke-incompressible", mu=2 * c10)
+    return materials.get("mooney-rivlin-incompressible", c10=c10, c01=c01)
+
+
 @pytest.mark.parametrize("mode", ["uniaxial", "equibiaxial", "pure_shear", "simple_shear"])
 @pytest.mark.parametrize("c10,c01", [(0.5, 0.0), (0.3, 0.07)])
-def test_incompressible_closed_forms(mode, c10, c01):
-    mat = MooneyRivlinInc(c10=c10, c01=c01)
+@pytest.mark.parametrize("kind", ["test-model", "registry"])
+def test_incompressible_closed_forms(mode, c10, c01, kind):
+    mat = _mr(kind, c10, c01)
     x = GAMMA if mode == "simple_shear" else LAM
     res = driver.solve(mat, driver.load_path(mode, x))
     assert bool(res.converged.all())
@@ -97,6 +106,18 @@ def test_concat_equals_separate_paths():
     sep = torch.cat([driver.solve(mat, p).P for p in paths])
     assert bool(joint.converged.all())
     assert torch.allclose(joint.P, sep, rtol=1e-10, atol=1e-10)  # solver tolerance 1e-11 * max|P|
+
+
+def test_warm_start_chord_gives_the_same_solution():
+    """A Newton matrix from other parameters (as during fitting) only changes the iterations."""
+    old = materials.get("neo-hooke", mu=0.5, lmbda=1.0)
+    new = materials.get("neo-hooke", mu=0.9, lmbda=4.0)
+    path = driver.uniaxial(LAM)
+    first = driver.solve(old, path)
+    warm = driver.solve(new, path, z0=first.z, K0=first.K)
+    cold = driver.solve(new, path)
+    assert bool(warm.converged.all())
+    assert torch.allclose(warm.F, cold.F, rtol=1e-10) and torch.allclose(warm.P, cold.P, atol=1e-10)
 
 
 def test_predict_and_bad_input():

@@ -138,6 +138,20 @@ def test_treloar_ogden3_quality_and_outputs(tmp_path):
         np.testing.assert_allclose(f["x"][()], res.x)
 
 
+def test_kawabata_validation_biaxial_prediction():
+    """Ogden-3 fitted to Kawabata's UT/ET/PS curves predicts the 18 general-biaxial series
+    (never seen in the fit): R^2 > 0.99 for P11 and P22 (docs/calibration.md)."""
+    from constitutive.calibration import evaluate
+    exps = load_experiments(os.path.join(os.path.dirname(TRELOAR), "kawabata1981.h5"))
+    train = [e for e in exps if e.mode != "biaxial"]
+    res = fit("ogden-incompressible", train, start={"mu": [0.6, 1e-3, -1e-2], "alpha": [1.3, 5.0, -2.0]})
+    ev = evaluate(res.material, [e for e in exps if e.mode == "biaxial"])
+    d = np.concatenate([e.data for e in ev])
+    p = np.concatenate([e.prediction for e in ev])
+    r2 = 1 - ((p - d) ** 2).sum(0) / ((d - d.mean(0)) ** 2).sum(0)
+    assert d.shape == (117, 2) and np.all(r2 > 0.99), r2
+
+
 def test_drucker_closed_form_and_unstable_model():
     mu = 0.7
     mat = materials.get("neo-hooke-incompressible", mu=mu)
