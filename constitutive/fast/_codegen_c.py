@@ -50,8 +50,12 @@ _NARGS = {"pow": 2, "atan2": 2}
 #: points per SIMD block; rows padded by 8 doubles against cache-set aliasing in the transposes
 BLOCK = 16
 PAD = 8
+#: most operations per SIMD loop (larger loops are split into stages)
+STAGE_OPS = 1500
+#: programs with more operations are compiled with -O2 (gcc -O3 time grows fast with size)
+LARGE_OPS = 6000
 
-FLAGS = ["-O3", "-march=native", "-fPIC", "-shared", "-fno-math-errno", "-fno-trapping-math",
+FLAGS = ["-march=native", "-fPIC", "-shared", "-fno-math-errno", "-fno-trapping-math",
          "-fopenmp-simd"]
 
 
@@ -92,8 +96,37 @@ def _expr(node: tuple, name) -> str:
     raise ValueError(f"no C form for node {node}")
 
 
+def _stage_function(k, stage_nodes, imports, nodes, name, outs_here, tmp_slot, invariant_needed):
+    """One ``#pragma omp simd`` loop over a block: loads, arithmetic, spills and output stores."""
+    head = [f"    const double v{i} = {_expr_or_load(nodes[i], i, name)};" for i in invariant_needed]
+    body = [f"        const double v{i} = tmp[{tmp_slot[i]}][b];" for i in imports]
+    for i in stage_nodes:
+        nd = nodes[i]
+        rhs = f"xs[{nd[1]}][b]" if nd[0] == "x" else _expr(nd, name)
+        body.append(f"        const double v{i} = {rhs};")
+        if i in tmp_slot:
+            body.append(f"        tmp[{tmp_slot[i]}][b] = v{i};")
+    body += [f"        os[{j}][b] = {name(nid)};" for j, nid in outs_here]
+    return [
+        f"__attribute__((noinline)) static void stage{k}(const double *restrict p, "
+        "const double xs[restrict][BP], double tmp[restrict][BP], double os[restrict][BP])",
+        "{", *head, "    #pragma omp simd", "    for (int b = 0; b < B; ++b) {", *body, "    }", "}",
+    ]
+
+
+def _expr_or_load(nd, i, name) -> str:
+    return f"p[{nd[1]}]" if nd[0] == "p" else _expr(nd, name)
+
+
 def generate_source(prog: Program, fname: str = "kernel") -> str:
-    """C source of ``void kernel(int64_t n, const double *x, const double *p, double *o0, ...)``."""
+    """C source of ``void kernel(int64_t n, const double *x, const double *p, double *o0, ...)``.
+
+    Points are processed in blocks of ``BLOCK``: inputs are transposed into a structure of
+    arrays, one or more SIMD loops ("stages", at most ``STAGE_OPS`` operations each: gcc 12
+    stopped vectorising loops of ~10^4 statements) compute the outputs, which are transposed
+    back. Values crossing stages go through per-block arrays. Parameter-only expressions are
+    hoisted out of the loops.
+    """
     nodes = prog.builder.nodes
     roots = [int(i) for o in prog.outputs for i in o.reshape(-1)]
     order = topo_order(prog.builder, roots)
@@ -102,60 +135,117 @@ def generate_source(prog: Program, fname: str = "kernel") -> str:
         nd = nodes[i]
         if nd[0] == "x" or any(c in varying for c in children(nd)):
             varying.add(i)
+    vorder = [i for i in order if i in varying]
+    nstages = max(1, -(-len(vorder) // STAGE_OPS))
+    stage_of = {i: min(pos * nstages // max(len(vorder), 1), nstages - 1) for pos, i in enumerate(vorder)}
 
     def name(i: int) -> str:
         nd = nodes[i]
         return _literal(nd[1]) if nd[0] == "const" else f"v{i}"
 
-    head, body = [], []
-    for i in order:
-        nd = nodes[i]
-        if nd[0] == "const":
-            continue
-        if nd[0] == "p":
-            head.append(f"    const double v{i} = p[{nd[1]}];")
-        elif nd[0] == "x":
-            body.append(f"        const double v{i} = xs[{nd[1]}][b];")
-        else:
-            line = f"const double v{i} = {_expr(nd, name)};"
-            (body if i in varying else head).append(("        " if i in varying else "    ") + line)
-    stores, copy_out, nout = [], [], 0
+    flat_out = [int(i) for o in prog.outputs for i in o.reshape(-1)]
+    outs_at: list[list[tuple[int, int]]] = [[] for _ in range(nstages)]
+    for j, nid in enumerate(flat_out):
+        outs_at[stage_of.get(nid, nstages - 1)].append((j, nid))
+    # uses per stage -> imports (varying values from earlier stages) and invariants needed
+    tmp_slot: dict[int, int] = {}
+    imports: list[list[int]] = [[] for _ in range(nstages)]
+    inv_needed: list[set[int]] = [set() for _ in range(nstages)]
+    users: list[set[int]] = [set() for _ in range(nstages)]
+    for i in vorder:
+        users[stage_of[i]].update(children(nodes[i]))
+    for st in range(nstages):
+        users[st].update(nid for _, nid in outs_at[st])
+        for c in sorted(users[st]):
+            if c in varying and stage_of[c] < st:
+                tmp_slot.setdefault(c, len(tmp_slot))
+                imports[st].append(c)
+            elif c not in varying and nodes[c][0] != "const":
+                inv_needed[st].add(c)
+    invariant_order = [i for i in order if i not in varying and nodes[i][0] != "const"]
+    funcs = []
+    for st in range(nstages):
+        closure = _closure(inv_needed[st], nodes)
+        inv = [i for i in invariant_order if i in closure]
+        funcs += _stage_function(st, [i for i in vorder if stage_of[i] == st], imports[st], nodes,
+                                 name, outs_at[st], tmp_slot, inv)
+    copy_out, stream_out, nout = [], [], 0
     for k, o in enumerate(prog.outputs):
         size = o.size
-        for j, nid in enumerate(o.reshape(-1)):
-            stores.append(f"        os[{nout + j}][b] = {name(int(nid))};")
         copy_out.append(f"            for (int j = 0; j < {size}; ++j) "
                         f"o{k}[(i0 + b) * {size} + j] = os[{nout} + j][b];")
+        stream_out.append(f"            put(o{k} + i0 * {size}, {size}, {nout}, os, buf);")
         nout += size
     decl = [f'__attribute__((simd("notinbranch"))) double {f}({", ".join(["double"] * _NARGS.get(f, 1))});'
             for f in _SIMD_FUNCS]
     args = ", ".join(f"double *restrict o{k}" for k in range(len(prog.outputs)))
-    nin = prog.n_in
-    # The SIMD loop sits in its own non-inlined function: inlined into the blocking loop,
+    nin, ntmp = prog.n_in, max(1, len(tmp_slot))
+    # Each SIMD loop sits in its own non-inlined function: inlined into the blocking loop,
     # gcc 12 refused to vectorise it ("latch block not empty").
     return "\n".join([
         "/* generated by constitutive.fast: stress and tangent of one material, per point */",
         "#include <math.h>", "#include <stdint.h>", "#include <string.h>",
         "#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)", *decl, "#endif",
-        f"#define B {BLOCK}", f"#define BP {BLOCK + PAD}",
-        "__attribute__((noinline)) static void block(const double *restrict p, "
-        f"const double xs[restrict {nin}][BP], double os[restrict {nout}][BP])",
-        "{", *head,
-        "    #pragma omp simd",
-        "    for (int b = 0; b < B; ++b) {", *body, *stores, "    }", "}",
+        f"#define B {BLOCK}", f"#define BP {BLOCK + PAD}", *funcs, _STREAM_HELPER.replace("NOUT", str(nout)),
         f"void {fname}(int64_t n, const double *restrict x, const double *restrict p, {args})",
         "{",
         f"    double xs[{nin}][BP] __attribute__((aligned(64)));",
         f"    double os[{nout}][BP] __attribute__((aligned(64)));",
+        f"    double tmp[{ntmp}][BP] __attribute__((aligned(64)));",
+        f"    double buf[{max(o.size for o in prog.outputs)} * B] __attribute__((aligned(64)));",
+        "    const int aligned = " + " && ".join(
+            f"(((uintptr_t)o{k} & (STREAM_ALIGN - 1)) == 0)" for k in range(len(prog.outputs))) + ";",
         "    for (int64_t i0 = 0; i0 < n; i0 += B) {",
         "        const int m = (n - i0 < B) ? (int)(n - i0) : B;",
         "        if (m < B) memset(xs, 0, sizeof(xs));",
         "        for (int b = 0; b < m; ++b)",
         f"            for (int j = 0; j < {nin}; ++j) xs[j][b] = x[(i0 + b) * {nin} + j];",
-        "        block(p, xs, os);",
-        "        for (int b = 0; b < m; ++b) {", *copy_out, "        }",
-        "    }", "}", "",
+        *[f"        stage{st}(p, xs, tmp, os);" for st in range(nstages)],
+        "        if (m == B && aligned) {", *stream_out, "        } else {",
+        "          for (int b = 0; b < m; ++b) {", *copy_out, "          }",
+        "        }",
+        "    }", "    STREAM_FENCE();", "}", "",
     ])
+
+
+# Full blocks of outputs are written with non-temporal (streaming) stores: the block's outputs
+# are one contiguous run, and streaming avoids reading every output line before writing it
+# (write-allocate), which otherwise costs as much as the writes themselves.
+_STREAM_HELPER = """#include <immintrin.h>
+#if defined(__AVX512F__)
+#define STREAM_ALIGN 64
+#define STREAM_FENCE() _mm_sfence()
+static inline void stream_run(double *dst, const double *src, int len)
+{ for (int q = 0; q < len; q += 8) _mm512_stream_pd(dst + q, _mm512_load_pd(src + q)); }
+#elif defined(__AVX__)
+#define STREAM_ALIGN 32
+#define STREAM_FENCE() _mm_sfence()
+static inline void stream_run(double *dst, const double *src, int len)
+{ for (int q = 0; q < len; q += 4) _mm256_stream_pd(dst + q, _mm256_load_pd(src + q)); }
+#else
+#define STREAM_ALIGN 8
+#define STREAM_FENCE() ((void)0)
+static inline void stream_run(double *dst, const double *src, int len)
+{ memcpy(dst, src, sizeof(double) * (size_t)len); }
+#endif
+/* transpose one block of one output (size values per point) into buf, then stream it out */
+static inline void put(double *dst, int size, int off, double os[NOUT][BP], double *buf)
+{
+    for (int b = 0; b < B; ++b)
+        for (int j = 0; j < size; ++j) buf[b * size + j] = os[off + j][b];
+    stream_run(dst, buf, size * B);
+}"""
+
+
+def _closure(ids: set[int], nodes) -> set[int]:
+    out, stack = set(), list(ids)
+    while stack:
+        i = stack.pop()
+        if i in out or nodes[i][0] == "const":
+            continue
+        out.add(i)
+        stack.extend(children(nodes[i]))
+    return out
 
 
 @functools.lru_cache(maxsize=1)
@@ -197,12 +287,12 @@ def cache_dir() -> Path:
     return Path(base) / "constitutive" / "fast"
 
 
-def compile_source(src: str) -> Path:
+def compile_source(src: str, opt: str = "-O3") -> Path:
     """Compile ``src`` to a shared library (cached by content hash); returns its path."""
     cc = compiler()
     if cc is None:
         raise RuntimeError("no C compiler found (set $CC)")
-    flags = list(FLAGS)
+    flags = [opt, *FLAGS]
     libs = ["-lm"]
     key = hashlib.sha256("\n".join([src, " ".join(flags), _machine_tag()]).encode()).hexdigest()[:32]
     d = cache_dir()
@@ -233,7 +323,8 @@ class CKernel:
         self.n_in = prog.n_in
         self.out_sizes = [int(o.size) for o in prog.outputs]
         self.source = generate_source(prog)
-        self.path = compile_source(self.source)
+        n_ops = len(prog.builder.nodes)
+        self.path = compile_source(self.source, "-O3" if n_ops <= LARGE_OPS else "-O2")
         self._lib = ctypes.CDLL(str(self.path))
         fn = self._lib.kernel
         fn.restype = None

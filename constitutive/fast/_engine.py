@@ -213,7 +213,8 @@ def _run_c(k, n: int, xf: torch.Tensor, p: torch.Tensor, flat: list[torch.Tensor
     if threads == 1:
         run(0, n)
         return
-    bounds = [n * t // threads for t in range(threads + 1)]
+    # split at multiples of 64 points: every thread's output start stays 64-byte aligned
+    bounds = [min(n, (n * t // threads) // 64 * 64) for t in range(threads)] + [n]
     futures = [_pool(threads).submit(run, bounds[t], bounds[t + 1]) for t in range(threads)]
     for f in futures:
         f.result()
