@@ -200,6 +200,44 @@ def one_off_costs(names) -> list[dict]:
     return res
 
 
+_MEMORY_SCRIPT = """
+import resource, sys, time, torch
+sys.path.insert(0, {root!r})
+import materials
+torch.set_num_threads({threads})
+mat = materials.get("neo-hooke")
+n = {n}
+mat.stress_tangent_mandel(torch.zeros(64, 6, dtype=torch.float64), fast=True)  # kernel built first
+e = 0.02 * torch.randn(n, 6, dtype=torch.float64)
+out = (torch.empty(n, 6, dtype=torch.float64), torch.empty(n, 6, 6, dtype=torch.float64))
+out[0].fill_(0.0); out[1].fill_(0.0)
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+t = time.perf_counter()
+mat.stress_tangent_mandel(e, out=out)
+dt = time.perf_counter() - t
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(n, dt, (peak - base) * 1024, (out[0].numel() + out[1].numel()) * 8)
+"""
+
+
+def memory_check(n: int, threads: int) -> dict:
+    """Peak resident memory added by one fast-path call on ``n`` points with preallocated outputs
+    (subprocess, ``ru_maxrss`` before and after; inputs and outputs allocated and touched before)."""
+    import subprocess
+
+    root = str(Path(__file__).resolve().parents[1])
+    code = _MEMORY_SCRIPT.format(root=root, threads=threads, n=n)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    if r.returncode != 0:
+        return {"n": n, "error": r.stderr[-500:]}
+    n_, dt, extra, outb = r.stdout.split()
+    res = {"n": int(n_), "seconds": float(dt), "mpts": int(n_) / float(dt) / 1e6,
+           "extra_peak_bytes": int(extra), "output_bytes": int(outb)}
+    progress(f"  memory: N={n:.0e}: {res['mpts']:.1f} Mpts/s, peak beyond inputs and outputs "
+             f"{res['extra_peak_bytes'] / 2**20:.1f} MiB (outputs {res['output_bytes'] / 2**30:.2f} GiB)")
+    return res
+
+
 def bench_gpu(sizes) -> list[dict]:
     """Neo-Hooke on CUDA (fast and eager) where a GPU is present."""
     rows = []
@@ -265,9 +303,10 @@ def main(argv=None):
     for name in names:
         bench_model(name, sizes, rows)
     gpu = bench_gpu([10**6, 10**7])
+    memory = memory_check(10**5 if args.quick else 10**7, args.threads)
     lines = summarize(rows, sizes)
     data = {"machine": info, "sizes": sizes, "rows": rows, "summary": lines, "one_off": costs,
-            "gpu": gpu, "missing_models": missing,
+            "gpu": gpu, "memory": memory, "missing_models": missing,
             "load_average_end": list(os.getloadavg()) if hasattr(os, "getloadavg") else None}
     write_json(Path(args.output), data)
     cols = [("model", "model", ""), ("path", "path", ""), ("method", "method", "")]
@@ -281,6 +320,9 @@ def main(argv=None):
     print("\nOne-off cost (s): " + ", ".join(
         f"{c['model']}/{c['kind']}: cold {c.get('cold_s', math.nan):.2f}, warm {c.get('warm_s', math.nan):.2f}"
         for c in costs))
+    if "extra_peak_bytes" in memory:
+        print(f"\nMemory: N={memory['n']:.0e} with preallocated outputs: {memory['mpts']:.1f} Mpts/s, "
+              f"peak memory beyond inputs and outputs {memory['extra_peak_bytes'] / 2**20:.1f} MiB")
     if gpu:
         print("\nGPU: " + ", ".join(f"{r['method']} N={r['n']:.0e}: {r['mpts']:.0f} Mpts/s" for r in gpu))
     print(f"\nwritten {args.output}")
