@@ -26,6 +26,9 @@ from .problem import Problem
 from .result import ExperimentFit, FitResult
 from .stability import check_stability, solved_F
 
+#: volumetric parameters of compressible models, held at their start value by default
+VOLUMETRIC = ("K", "lmbda", "kappa")
+
 
 class FitWarning(UserWarning):
     """A fit that is rank-deficient, did not converge, or whose model is unstable."""
@@ -120,7 +123,8 @@ def fit(model, experiments, *, start: dict | None = None, free=None, fixed=None,
         weights: dict | None = None, residual: str = "relative", units: str | None = None,
         n_starts: int = 1, seed: int = 0, jacobian: str = "autograd", max_nfev: int | None = 200,
         tol: float = 1e-12, rank_rtol: float = 1e-7, stability: bool = True,
-        stability_range=None, progress=None, warn: bool = True) -> FitResult:
+        stability_range=None, progress=None, warn: bool = True,
+        fix_volumetric: bool | None = None) -> FitResult:
     """Fit material parameters to homogeneous experiments.
 
     Parameters
@@ -139,6 +143,9 @@ def fit(model, experiments, *, start: dict | None = None, free=None, fixed=None,
     max_nfev : residual evaluations per start
     jacobian : ``"autograd"`` (exact) or scipy's ``"2-point"``/``"3-point"`` differences
     stability : run the Drucker stability check (warning if it fails)
+    fix_volumetric : hold the volumetric parameter (``K``, ``lmbda``, ``kappa``) of a
+        compressible model at its start value; default: yes unless it is named in ``free``
+        (homogeneous tests of nearly incompressible solids hardly determine it)
     progress : callable ``progress(k, n, cost, best)`` called after each start
 
     Returns
@@ -154,7 +161,12 @@ def fit(model, experiments, *, start: dict | None = None, free=None, fixed=None,
     if int(n_starts) < 1:
         raise ValueError(f"n_starts: must be >= 1, got {n_starts}")
     t0 = time.perf_counter()
-    space = ParameterSpace(_material(model, start), free=free, fixed=fixed)
+    material = _material(model, start)
+    if fix_volumetric is None:
+        fix_volumetric = not set(free or ()) & set(VOLUMETRIC)
+    if fix_volumetric and not getattr(material, "incompressible", False):
+        fixed = list(fixed or ()) + [v for v in VOLUMETRIC if v in material.parameters]
+    space = ParameterSpace(material, free=free, fixed=fixed)
     problem = Problem(space, experiments, units=units, residual=residual, weights=weights)
     jac = problem.jacobian if jacobian == "autograd" else jacobian
     best, runs, nfev, njev = None, [], 0, 0

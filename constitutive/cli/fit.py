@@ -6,9 +6,6 @@ import sys
 
 from .common import parse_params
 
-#: volumetric parameters held fixed by default when a compressible model is fitted
-VOLUMETRIC = ("K", "lmbda", "kappa")
-
 
 def add_parser(sub) -> None:
     p = sub.add_parser("fit", help="fit material parameters to experiments in an HDF5 file",
@@ -64,11 +61,6 @@ def run(args) -> int:
     fixed, fixed_values = _fixed(args.fix)
     given = {**parse_params(args.param), **fixed_values}
     start = start_values(name, exps, args.terms, given, args.units)
-    import materials
-
-    cls = materials.model_class(name)
-    if not args.free_bulk:  # data of incompressible-type tests hardly determine the bulk modulus
-        fixed += [v for v in VOLUMETRIC if v in cls.parameters and v not in fixed]
     weights = {k: float(v) for k, v in parse_params(args.weight).items()}
     n_starts = args.starts or 1
 
@@ -83,7 +75,7 @@ def run(args) -> int:
         warnings.simplefilter("ignore")
         res = fit(name, exps, start=start, fixed=fixed or None, weights=weights,
                   residual=args.residual, units=args.units, n_starts=n_starts, seed=args.seed,
-                  jacobian=args.jacobian, progress=progress)
+                  jacobian=args.jacobian, progress=progress, fix_volumetric=not args.free_bulk)
     print(res.summary())
     if args.output:
         res.save_json(args.output)
