@@ -256,8 +256,8 @@ def newton_matrix(material, path: LoadPath, z: torch.Tensor) -> torch.Tensor:
             K[:, -1, b] = cof[:, k, l]
     if path.controlled is not None and path.free:
         m = len(path.free)
-        unit = torch.zeros(q, q, dtype=K.dtype)
-        unit[:m, :m] = torch.eye(m, dtype=K.dtype)
+        unit = torch.zeros(q, q, dtype=K.dtype, device=K.device)
+        unit[:m, :m] = torch.eye(m, dtype=K.dtype, device=K.device)
         K[:, :m] = torch.where(path.controlled[..., None], K[:, :m], unit[:m])
     return K
 
@@ -275,7 +275,7 @@ def concat(paths: list[LoadPath]) -> LoadPath:
     Fs, masks, targets = [], [], []
     for p in paths:
         n = p.F.shape[0]
-        own = torch.tensor([c in p.free for c in free]).expand(n, len(free))
+        own = torch.tensor([c in p.free for c in free], device=p.F.device).expand(n, len(free))
         masks.append(own)
         t = p.F.new_zeros(n, len(free))
         if p.target is not None:
@@ -303,14 +303,19 @@ def solve(material, path: LoadPath, rtol: float = 1e-11, max_iter: int = 40,
     """
     incomp = bool(getattr(material, "incompressible", False))
     dtype = getattr(material, "dtype", torch.float64)
-    path.F = path.F.to(dtype)
+    device = getattr(material, "device", path.F.device)
+    path.F = path.F.to(dtype=dtype, device=device)
+    if path.target is not None:
+        path.target = torch.as_tensor(path.target, dtype=dtype).to(device)
+    if path.controlled is not None:
+        path.controlled = path.controlled.to(device)
     z = initial_unknowns(path, incomp) if z0 is None else z0.clone()
     n, q = z.shape
     if incomp and not path.free:
         Jd = det(path.F)
         if bool(((Jd - 1).abs() > 1e-8).any()):
             raise ValueError("F: an incompressible model needs det F = 1 where no component is free")
-    converged = torch.zeros(n, dtype=torch.bool)
+    converged = torch.zeros(n, dtype=torch.bool, device=z.device)
     it = 0
     K = K0 if (K0 is not None and tuple(K0.shape) == (n, q, q)) else None
     prev = None
@@ -337,7 +342,7 @@ def solve(material, path: LoadPath, rtol: float = 1e-11, max_iter: int = 40,
             K = newton_matrix(material, path, z)
         prev = res
         dz = -torch.linalg.solve(K, R[..., None])[..., 0]
-        alpha = torch.ones(n, dtype=z.dtype)
+        alpha = torch.ones(n, dtype=z.dtype, device=z.device)
         for k in diag_cols:
             shrink = dz[:, k] < -0.5 * z[:, k]
             alpha = torch.where(shrink, torch.minimum(alpha, -0.5 * z[:, k] / dz[:, k]), alpha)

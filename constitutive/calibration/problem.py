@@ -79,7 +79,7 @@ class _Group:
         cols.append((P @ F.transpose(-1, -2) / det(F)[:, None, None]).reshape(n, 9) if self.cauchy
                     else P.new_zeros(n, 9))
         cols.append(P.new_zeros(n, 1))
-        return torch.gather(torch.cat(cols, -1), 1, self.idx)
+        return torch.gather(torch.cat(cols, -1), 1, self.idx.to(P.device))
 
     def split(self, y):
         """Per-member blocks (n_e, k_e) of a (N, kmax, ...) array."""
@@ -176,7 +176,7 @@ class Problem:
             res = self._solve(mat0, g)
             dy = self._group_jacobian(mat, leaves, g, res.z)
             for k, block in zip(g.members, g.split(dy), strict=False):
-                f = torch.as_tensor(self.factor[k], dtype=block.dtype)
+                f = torch.as_tensor(self.factor[k], dtype=block.dtype, device=block.device)
                 blocks[k] = (block * f[..., None]).reshape(-1, len(leaves))
         return torch.cat(blocks, 0).detach().cpu().numpy()
 
@@ -190,12 +190,12 @@ class Problem:
             out = torch.cat([R, y], -1)
             u = torch.zeros_like(out, requires_grad=True)
             gr = torch.autograd.grad(out, leaves, grad_outputs=u, create_graph=True, allow_unused=True)
-            gr = [torch.zeros((), dtype=out.dtype) if gk is None else gk for gk in gr]
+            gr = [out.new_zeros(()) if gk is None else gk for gk in gr]
             dtheta = _batched_vjp(torch.stack(gr), u).permute(1, 2, 0)  # (n, q+m, P)
             if q == 0:
                 return dtheta[:, q:]
             k = out.shape[1]
-            seeds = torch.eye(k, dtype=out.dtype)[:, None, :].expand(k, out.shape[0], k)
+            seeds = torch.eye(k, dtype=out.dtype, device=out.device)[:, None, :].expand(k, out.shape[0], k)
             oz = _batched_vjp(out, z, seeds).permute(1, 0, 2)  # (n, q+m, q): d out_j / d z
         Rz, yz = oz[:, :q], oz[:, q:]
         dz = -torch.linalg.solve(Rz, dtheta[:, :q])
@@ -219,4 +219,4 @@ def _batched_vjp(out: torch.Tensor, x: torch.Tensor, seeds: torch.Tensor | None 
                 for s in seeds]
         rows = [torch.zeros_like(x) if r is None else r for r in rows]
         return torch.stack(rows).detach()
-    return torch.zeros((seeds.shape[0], *x.shape), dtype=x.dtype) if g is None else g.detach()
+    return x.new_zeros((seeds.shape[0], *x.shape)) if g is None else g.detach()

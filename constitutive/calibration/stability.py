@@ -42,7 +42,8 @@ def drucker_eigenvalues(material, principal_stretches) -> np.ndarray:
 
 
 def _drucker(material, principal_stretches) -> np.ndarray:
-    lam = torch.as_tensor(np.asarray(principal_stretches, dtype=np.float64), dtype=material.dtype)
+    lam = torch.as_tensor(np.asarray(principal_stretches, dtype=np.float64), dtype=material.dtype,
+                          device=material.device)
     incomp = bool(getattr(material, "incompressible", False))
     with torch.enable_grad():
         eps = lam.log()[:, : 2 if incomp else 3].clone().requires_grad_(True)
@@ -59,7 +60,8 @@ def _drucker(material, principal_stretches) -> np.ndarray:
         D = torch.stack(rows, 1).detach()
     Dsym = 0.5 * (D + D.transpose(-1, -2))
     ok = torch.isfinite(Dsym).all(-1).all(-1)
-    ev = torch.linalg.eigvalsh(torch.where(ok[:, None, None], Dsym, torch.eye(Dsym.shape[-1])))[:, 0]
+    eye = torch.eye(Dsym.shape[-1], dtype=Dsym.dtype, device=Dsym.device)
+    ev = torch.linalg.eigvalsh(torch.where(ok[:, None, None], Dsym, eye))[:, 0]
     ev = torch.where(ok, ev, torch.full_like(ev, -math.inf))
     return ev.cpu().numpy()
 
