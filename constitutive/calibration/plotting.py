@@ -62,11 +62,13 @@ def plot_fit(result, path, n: int = 120) -> None:
                 ax.plot(xd, d[:, c], "o" if c == 0 else "s", color=color, ms=4, mfc="none", label=lab)
                 if curve is not None:
                     ax.plot(curve[0], curve[1][:, c], "-" if c == 0 else "--", color=color, lw=1.3)
-        ax.set_title(mode.replace("_", " "))
+        count = sum(r.mode == mode for r in result.experiments)
+        ax.set_title(mode.replace("_", " ") + (f" ({count} experiments)" if count > 1 else ""))
         ax.set_xlabel(_XLABEL[mode] if mode != "general" else "measured stress")
         ax.set_ylabel(f"stress [{result.units}]" if mode != "general" else "model stress")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        if count <= 6:
+            ax.legend(fontsize=7)
     fig.suptitle(f"{result.model}: data (markers) vs model (lines)", fontsize=10)
     fig.tight_layout()
     path = os.fspath(path)
