@@ -69,13 +69,18 @@ class Result:
 def solve(problem: Problem, steps: int = 10, max_iter: int = 20, rtol: float = 1e-8,
           atol: float = 1e-12, etol: float = 1e-16, line_search: bool = False,
           min_step: float = 1e-4, linear_solver: str = "auto", writer=None,
-          verbose: bool = False, stream=None, u0: np.ndarray | None = None) -> Result:
+          verbose: bool = False, stream=None, u0: np.ndarray | None = None,
+          predictor: bool = True) -> Result:
     """Solve ``problem`` from t = 0 to 1 in ``steps`` equal increments (cut back on failure).
 
     Parameters
     ----------
     writer : optional :class:`~constitutive.fem.output.Writer`, called after every step
     verbose : print one line per iteration and per step to ``stream`` (default stderr)
+    predictor : start each step from the tangent predictor ``u + du_p + du_f`` with
+        ``K_ff du_f = -(K_fp du_p - df_ext)`` (``K_fp du_p`` by a directional difference of the
+        residual, ``K_ff`` from the last converged state) instead of moving only the prescribed
+        DOFs; it spreads the increment over the body and avoids inverting boundary elements.
     """
     if not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps: expected a positive integer, got {steps!r}")
@@ -88,18 +93,22 @@ def solve(problem: Problem, steps: int = 10, max_iter: int = 20, rtol: float = 1
         solver.set_dofs(problem.mesh.points, problem.free)
     u = np.zeros(problem.ndof) if u0 is None else np.asarray(u0, dtype=float).reshape(-1).copy()
     result = Result(u.reshape(-1, 3), linear_solver=solver.name)
-    timings = {"material": 0.0, "assembly": 0.0, "solve": 0.0, "iterations": 0}
+    timings = {"material": 0.0, "assembly": 0.0, "solve": 0.0, "iterations": 0, "evaluations": 0,
+               "predictor": 0.0}
     result.timings = timings
     t, dt, cutbacks = 0.0, 1.0 / steps, 0
+    last = problem.evaluate(u, 0.0)  # converged state (with tangent) used by the predictor
+    _add(timings, last)
     if writer is not None:
-        state = problem.evaluate(u, 0.0, tangent=False)
-        writer.write(problem, u, state, 0.0)
+        writer.write(problem, u, last, 0.0)
     t_start = time.perf_counter()
     while t < 1.0 - 1e-12:
         t_new = min(t + dt, 1.0)
-        trial = u.copy()
         dofs, vals = problem.prescribed(t_new)
-        trial[dofs] = vals
+        trial = _predict(problem, solver, u, last, t, t_new, dofs, vals, timings) if predictor else None
+        if trial is None:
+            trial = u.copy()
+            trial[dofs] = vals
         try:
             trial, state, res, en = _newton(problem, solver, trial, t_new, max_iter, rtol, atol, etol,
                                             line_search, timings, verbose, stream)
@@ -115,7 +124,7 @@ def solve(problem: Problem, steps: int = 10, max_iter: int = 20, rtol: float = 1
                     f"load step cut back below min_step={min_step:g} at t={t:.6g} "
                     f"(last failure: {exc})") from exc
             continue
-        u, t = trial, t_new
+        u, t, last = trial, t_new, state
         rec = Step(t, len(res) - 1, res, en, *_bc_summary(problem, u, state), cutbacks=cutbacks)
         result.steps.append(rec)
         if writer is not None:
@@ -184,6 +193,32 @@ def _newton(problem, solver, u, t, max_iter, rtol, atol, etol, line_search, timi
 def _add(timings, state):
     for k, v in state.timings.items():
         timings[k] += v
+    timings["evaluations"] += 1
+
+
+def _predict(problem, solver, u, last, t, t_new, dofs, vals, timings):
+    """Tangent predictor (None if it fails, e.g. an element would invert)."""
+    free = problem.free
+    t0 = time.perf_counter()
+    du_p = np.zeros_like(u)
+    du_p[dofs] = vals - u[dofs]
+    scale = float(np.abs(du_p).max())
+    try:
+        rhs = -(problem.external_force(u, t_new) - problem.external_force(u, t))[free]
+        if scale > 0.0:
+            eps = 1e-6 / scale
+            r_eps = problem.evaluate(u + eps * du_p, t, tangent=False).R[free]
+            rhs += (r_eps - last.R[free]) / eps
+        if not np.any(rhs):
+            return None
+        trial = u + du_p
+        trial[free] += solver.solve(last.K, -rhs)
+        problem.kinematics(trial)
+    except (ElementInversion, RuntimeError, ValueError):
+        return None
+    finally:
+        timings["predictor"] += time.perf_counter() - t0
+    return trial
 
 
 def _bc_summary(problem, u, state):
