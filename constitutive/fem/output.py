@@ -136,15 +136,22 @@ def write_history(result, directory: str, name: str = "solution", plot=None) -> 
 
 
 def plot_reaction(result, directory: str, name: str, bc: str, component: int = 0) -> str:
-    """PNG of reaction force vs prescribed displacement of Dirichlet set ``bc``."""
+    """PNG of the reaction force of Dirichlet set ``bc`` vs its displacement (vs the load factor
+    when the set does not move)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5, 3.6))
-    ax.plot(result.displacement(bc, component), result.reaction(bc, component), "o-")
-    ax.set_xlabel(f"displacement u{component + 1} of '{bc}'")
+    x = result.displacement(bc, component)
+    if np.ptp(x) > 0.0:
+        ax.set_xlabel(f"displacement u{component + 1} of '{bc}'")
+    else:  # a fixed support under applied loads: plot against the load factor
+        x = result.load_factors
+        ax.set_xlabel("load factor")
+    ax.plot(x, result.reaction(bc, component), "o-")
+    ax.set_title(f"reaction force on '{bc}'", fontsize=10)
     ax.set_ylabel(f"reaction force F{component + 1}")
     ax.grid(True, alpha=0.3)
     fig.tight_layout()
