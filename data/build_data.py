@@ -1,9 +1,10 @@
-"""Rebuild data/treloar.h5 and data/kawabata1981.h5 from the reference CSV files.
+"""Rebuild data/treloar.h5, data/kawabata1981.h5 and data/budday2017.h5 from the reference CSVs.
 
     python data/build_data.py [REFERENCE_DIR]     (default /work/shared/reference-data)
 
-Both sets are nominal (1st Piola-Kirchhoff) stress in MPa; provenance (the CSV header comments:
-publication, digitisation source and commit) is stored in each group's ``source`` attribute.
+All sets are nominal (1st Piola-Kirchhoff) stress, MPa (rubber) or kPa (brain); provenance
+(the CSV header comments: publication, digitisation source and commit) is stored in each
+group's ``source`` attribute.
 """
 
 from __future__ import annotations
@@ -52,8 +53,29 @@ def kawabata(ref: str) -> None:
                       title="Kawabata et al. (1981) isoprene rubber, general biaxial", source=KAWABATA)
 
 
+BUDDAY = ("Budday, S. et al. (2017) Mechanical characterization of human brain tissue. Acta Biomaterialia "
+          "48:319-340. Quasi-static loading curves averaged per region.")
+REGIONS = {"CX": "cortex", "BG": "basal_ganglia", "CR": "corona_radiata", "CC": "corpus_callosum"}
+
+
+def budday(ref: str) -> None:
+    path = os.path.join(ref, "budday2017_brain_cann.csv")
+    exps = []
+    for code, region in REGIONS.items():
+        for mode_csv, mode in (("tension", "uniaxial"), ("compression", "uniaxial"),
+                               ("simple_shear", "simple_shear")):
+            exps.append(experiment_from_csv(
+                path, mode, "nominal", "kPa", name=f"{region}_{mode_csv}",
+                where={"region_code": code, "mode": mode_csv}, columns=[3, 4],
+                description=f"Budday et al. (2017) human brain, {region.replace('_', ' ')}, "
+                            f"{mode_csv.replace('_', ' ')} (loading curve)"))
+    write_experiments(os.path.join(HERE, "budday2017.h5"), exps,
+                      title="Budday et al. (2017) human brain tissue", source=BUDDAY)
+
+
 if __name__ == "__main__":
     ref = sys.argv[1] if len(sys.argv) > 1 else "/work/shared/reference-data"
     treloar(ref)
     kawabata(ref)
-    print("wrote", *(os.path.join(HERE, f) for f in ("treloar.h5", "kawabata1981.h5")))
+    budday(ref)
+    print("wrote", *(os.path.join(HERE, f) for f in ("treloar.h5", "kawabata1981.h5", "budday2017.h5")))

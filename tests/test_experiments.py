@@ -126,3 +126,6 @@ def test_shipped_treloar():
     bi = [e for e in kaw if e.mode == "biaxial"]
     assert len(bi) == 18 and sum(e.n for e in bi) == 117
     assert json.dumps(kaw[0].source)
+    brain = read_experiments(os.path.join(DATA, "budday2017.h5"))
+    assert len(brain) == 12 and {e.units for e in brain} == {"kPa"}
+    assert {e.mode for e in brain} == {"uniaxial", "simple_shear"}

@@ -8,6 +8,8 @@
 * Kawabata et al. (1981): the same models fitted to the UT/ET/PS curves of that rubber, then
   used to predict the 18 general-biaxial series (lambda1 fixed, lambda2 varied): pooled R^2
   and mean relative error of P11 and P22.
+* Budday et al. (2017) human brain tissue: one-term Ogden per region, tension, compression and
+  simple shear fitted together (kPa).
 
 Prints Markdown tables (pasted into docs/calibration.md) and writes ``calibration_report.json``
 plus two PNG figures to the output directory.
@@ -90,6 +92,28 @@ def kawabata(out: dict) -> list[str]:
     return lines
 
 
+def budday(out: dict) -> list[str]:
+    """One-term Ogden per brain region, tension + compression + simple shear fitted together."""
+    from ..experiments import load_experiments
+
+    exps = load_experiments(os.path.join(DATA, "budday2017.h5"))
+    lines = ["| region | R² tension | R² compression | R² shear | mu (kPa) | alpha | G = mu alpha / 2 (kPa) "
+             "| stable |", "|---|---|---|---|---|---|---|---|"]
+    out["budday"] = {}
+    for region in dict.fromkeys(e.name.rsplit("_", 1)[0].replace("_simple", "") for e in exps):
+        sub = [e for e in exps if e.name.startswith(region + "_")]
+        start = start_values("ogden-incompressible", sub, 1, {"alpha": [-20.0]})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FitWarning)
+            res = fit("ogden-incompressible", sub, start=start)
+        r2 = list(res.r2.values())
+        mu, alpha = res.parameters["mu"][0], res.parameters["alpha"][0]
+        lines.append(f"| {region.replace('_', ' ')} | {r2[0]:.3f} | {r2[1]:.3f} | {r2[2]:.3f} | {mu:.4g} | "
+                     f"{alpha:.3g} | {mu * alpha / 2:.3g} | {_stable(res)} |")
+        out["budday"][region] = res.to_dict()
+    return lines
+
+
 def _plot_biaxial(material, test, path):
     import matplotlib
 
@@ -143,6 +167,8 @@ def main(argv=None) -> int:
     print("\n".join(treloar(out)))
     print("\n## Kawabata et al. (1981): fit UT/ET/PS, predict general biaxial\n")
     print("\n".join(kawabata(out)))
+    print("\n## Budday et al. (2017) human brain: one-term Ogden per region\n")
+    print("\n".join(budday(out)))
     out.pop("_dir")
     out["wall_time"] = time.perf_counter() - t0
     path = os.path.join(args.output_dir, "calibration_report.json")

@@ -110,7 +110,8 @@ def start_values(name: str, experiments: list[Experiment], terms: int | None = N
     import materials
 
     cls = materials.model_class(name)
-    given = dict(given or {})
+    given = {k: ([v] if cls.parameters.get(k) is not None and cls.parameters[k].shape is None
+                 and not isinstance(v, (list, tuple)) else v) for k, v in (given or {}).items()}
     given.update(_limiting_starts(cls, experiments, given))
     G = estimate_shear_modulus(experiments, units)
     start = {}
