@@ -68,9 +68,14 @@ class Writer:
             import meshio
 
             if self._xdmf is None:
-                self._xdmf_path = os.path.join(self.directory, f"{self.name}.xdmf")
+                self._xdmf_path = os.path.abspath(os.path.join(self.directory, f"{self.name}.xdmf"))
                 self._xdmf = meshio.xdmf.TimeSeriesWriter(self._xdmf_path)
-                self._xdmf.__enter__()
+                cwd = os.getcwd()
+                os.chdir(os.path.dirname(self._xdmf_path))  # meshio opens the .h5 in the cwd
+                try:
+                    self._xdmf.__enter__()
+                finally:
+                    os.chdir(cwd)
                 self._xdmf.write_points_cells(mesh.points, [(mesh.cell_type, mesh.cells)])
             self._xdmf.write_data(t, point_data=point_data, cell_data={k: [v] for k, v in cells.items()})
             self.entries.append((t, os.path.basename(self._xdmf_path)))
