@@ -34,11 +34,15 @@ class FitWarning(UserWarning):
     """A fit that is rank-deficient, did not converge, or whose model is unstable."""
 
 
-def _material(model, start):
+def _material(model, start, experiments, terms, units):
     if isinstance(model, str):
         import materials
 
-        return materials.get(model, **(start or {}))
+        from .starts import start_values
+
+        return materials.get(model, **start_values(model, experiments, terms, start, units))
+    if terms is not None:
+        raise ValueError("terms: only with a model given by name")
     if start:
         return model.replace(**start)
     return model
@@ -124,14 +128,17 @@ def fit(model, experiments, *, start: dict | None = None, free=None, fixed=None,
         n_starts: int = 1, seed: int = 0, jacobian: str = "autograd", max_nfev: int | None = 200,
         tol: float = 1e-12, rank_rtol: float = 1e-7, stability: bool = True,
         stability_range=None, progress=None, warn: bool = True,
-        fix_volumetric: bool | None = None) -> FitResult:
+        fix_volumetric: bool | None = None, terms: int | None = None) -> FitResult:
     """Fit material parameters to homogeneous experiments.
 
     Parameters
     ----------
     model : registered model name or a material instance (holds start and fixed values)
     experiments : list of :class:`~constitutive.experiments.Experiment` or an HDF5 path
-    start : start values by parameter name (override the model's)
+    start : start values by parameter name. For a model given by name, parameters not given
+        start from the model defaults scaled to the initial shear modulus of the data (see
+        :func:`~constitutive.calibration.starts.start_values`)
+    terms : number of terms of a series model given by name (Ogden: ``mu``/``alpha`` lists)
     free, fixed : parameter names/labels to fit or to hold (default: all free)
     weights : per-experiment weights by name (multiply the file's weights)
     residual : ``"relative"`` (default; each point divided by its measured stress, floored at
@@ -161,7 +168,7 @@ def fit(model, experiments, *, start: dict | None = None, free=None, fixed=None,
     if int(n_starts) < 1:
         raise ValueError(f"n_starts: must be >= 1, got {n_starts}")
     t0 = time.perf_counter()
-    material = _material(model, start)
+    material = _material(model, start, experiments, terms, units)
     if fix_volumetric is None:
         fix_volumetric = not set(free or ()) & set(VOLUMETRIC)
     if fix_volumetric and not getattr(material, "incompressible", False):
