@@ -280,6 +280,21 @@ def summarize(rows, sizes):
     return lines
 
 
+def markdown(data) -> str:
+    """The summary as a Markdown table (machine, Mpts/s per N, ratio at the largest N)."""
+    info, sizes = data["machine"], data["sizes"]
+    head = ["model", "path", "method", *[f"N={n:.0e}" for n in sizes], f"x base @{max(sizes):.0e}"]
+    lines = [f"Machine: {info['cpu']}, {info['logical_cpus']} logical CPUs, {info['threads']} threads, "
+             f"torch {info['torch']}, {info.get('cc')}; load average at start {info['load_average']}.",
+             "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in data["summary"]:
+        cells = [r["model"], r["path"], r["method"]]
+        cells += ["-" if r.get(f"n{n}") is None else f"{r[f'n{n}']:.3g}" for n in sizes]
+        cells.append("-" if r.get("ratio") is None else f"{r['ratio']:.1f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", type=float, nargs="+", default=[1e3, 1e4, 1e5, 1e6])
@@ -309,6 +324,10 @@ def main(argv=None):
             "gpu": gpu, "memory": memory, "missing_models": missing,
             "load_average_end": list(os.getloadavg()) if hasattr(os, "getloadavg") else None}
     write_json(Path(args.output), data)
+    md = Path(args.output).with_suffix(".md")
+    tmp = md.with_suffix(".md.tmp")
+    tmp.write_text(markdown(data))
+    os.replace(tmp, md)
     cols = [("model", "model", ""), ("path", "path", ""), ("method", "method", "")]
     cols += [(f"n{n}", f"N={n:.0e}", "{:.3f}") for n in sizes]
     cols += [("ratio", f"x base @{max(sizes):.0e}", "{:.1f}")]
