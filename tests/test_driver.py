@@ -8,10 +8,31 @@ import torch
 from scipy.optimize import brentq
 
 import materials
-from constitutive import driver
-from tests._calib_models import MooneyRivlinInc, NeoHookeInc
+from constitutive import Hyperelastic, driver, param
+from constitutive.invariants import isochoric_I1, isochoric_I2
 
 torch.set_default_dtype(torch.float64)
+
+
+class NeoHookeInc(Hyperelastic):
+    """Test-only model independent of the materials package: W = mu/2 (I1b - 3)."""
+
+    incompressible = True
+    mu: float = param(1.0, bounds=(0.0, None))
+
+    def energy(self, E):
+        return 0.5 * self.mu * (isochoric_I1(E) - 3.0)
+
+
+class MooneyRivlinInc(Hyperelastic):
+    """Test-only model: W = c10 (I1b - 3) + c01 (I2b - 3)."""
+
+    incompressible = True
+    c10: float = param(0.3)
+    c01: float = param(0.05)
+
+    def energy(self, E):
+        return self.c10 * (isochoric_I1(E) - 3.0) + self.c01 * (isochoric_I2(E) - 3.0)
 LAM = torch.tensor([0.4, 0.7, 1.0, 1.3, 2.0, 4.0, 7.5])
 GAMMA = torch.tensor([0.0, 0.3, 1.0, 2.5])
 

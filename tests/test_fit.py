@@ -42,7 +42,10 @@ def fd_jacobian(problem, x, h=1e-6):
 
 def _all_modes():
     lam = np.array([1.2, 1.8, 2.5])
-    return [Experiment("ut", "uniaxial", stress=lam, stretch=lam),
+    F = np.repeat(np.eye(3)[None], 3, 0)
+    F[:, 0, 0], F[:, 1, 1], F[:, 0, 1], F[:, 1, 0] = lam, 1.0 / lam, 0.3, -0.1  # F33 solved
+    return [Experiment("gen", "general", stress=np.ones((3, 3, 3)), F=F, free=("33",)),
+            Experiment("ut", "uniaxial", stress=lam, stretch=lam),
             Experiment("et", "equibiaxial", stress=lam, stretch=lam, stress_measure="cauchy"),
             Experiment("ss", "simple_shear", stress=lam, shear=lam - 1.0),
             Experiment("bt", "biaxial", stress=np.c_[lam, lam], stretch=np.c_[lam, 1.0 / np.sqrt(lam)])]
