@@ -131,6 +131,7 @@ def test_treloar_ogden3_quality_and_outputs(tmp_path):
     assert min(res.r2.values()) > 0.985  # documented in docs/calibration.md
     res.save_json(tmp_path / "fit.json")
     res.save_hdf5(tmp_path / "fit.h5")
+    pytest.importorskip("matplotlib")
     res.plot(tmp_path / "fit.png")
     d = json.loads((tmp_path / "fit.json").read_text())
     assert d["model"] == "ogden-incompressible" and len(d["parameters"]["mu"]) == 3
@@ -168,6 +169,7 @@ def test_drucker_closed_form_and_unstable_model():
 
 
 def test_cli_fit(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
     rc = main(["fit", TRELOAR, "--model", "neo-hooke", "--output", str(tmp_path / "f.json"),
                "--plot", str(tmp_path / "f.png"), "--quiet"])
     assert rc == 0
