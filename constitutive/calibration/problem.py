@@ -117,6 +117,7 @@ class Problem:
             s = np.ones_like(d)
             if residual == "relative":
                 s = np.maximum(np.abs(d), RELATIVE_FLOOR * np.abs(d).max())
+                s[s == 0] = 1.0  # an experiment of zero stresses: absolute residual
             self.data.append(d)
             self.factor.append(np.sqrt(w)[:, None] / s)
         self.n_solves = 0
