@@ -96,7 +96,8 @@ def check_stability(material, experiments, solutions=None, stretch_range=None, n
     experiments : the fitted experiments (their solved ``F`` are used where ``solutions``,
         a list of (n,3,3) arrays, is given; else the incompressible principal stretches)
     stretch_range : (lo, hi) of the wider check in uniaxial, equibiaxial and pure-shear
-        tension and compression; default ``(1/l_w, l_w)`` with
+        tension and compression (traction-free lateral faces: for compressible models the
+        driver's lateral stretches); default ``(1/l_w, l_w)`` with
         ``l_w = max(1.25 l_max, l_max + 0.5)`` and ``l_max`` the largest stretch in the data.
 
     Returns
@@ -119,7 +120,7 @@ def check_stability(material, experiments, solutions=None, stretch_range=None, n
     grid = np.unique(np.concatenate([np.geomspace(lo, 1.0, n), np.geomspace(1.0, hi, n)]))
     grid = grid[np.abs(grid - 1.0) > 1e-12]
     for mode in ("uniaxial", "equibiaxial", "pure_shear"):
-        ev = drucker_eigenvalues(material, _mode_stretches(mode, grid))
+        ev = drucker_eigenvalues(material, _path_stretches(material, mode, grid))
         fin = np.isfinite(ev)
         if fin.any():
             mins.append(float(ev[fin].min()))
@@ -134,6 +135,22 @@ def check_stability(material, experiments, solutions=None, stretch_range=None, n
         "undefined_from": undefined,
         "min_eigenvalue": float(min(mins)),
     }
+
+
+def _path_stretches(material, mode: str, grid: np.ndarray) -> np.ndarray:
+    """Principal stretches reached along a traction-free test path (driver solution; the
+    isochoric kinematics where the driver cannot solve, e.g. beyond a locking stretch)."""
+    lam = _mode_stretches(mode, grid)
+    if getattr(material, "incompressible", False):
+        return lam
+    try:
+        res = driver.solve(material, driver.load_path(mode, grid, dtype=material.dtype))
+    except ValueError:
+        return lam
+    diag = torch.diagonal(res.F, dim1=-2, dim2=-1).detach().cpu().numpy()
+    ok = res.converged.cpu().numpy() & (diag > 0).all(-1)
+    lam[ok] = diag[ok]
+    return lam
 
 
 def solved_F(problem, x) -> list[np.ndarray]:
