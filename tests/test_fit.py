@@ -168,6 +168,18 @@ def test_drucker_closed_form_and_unstable_model():
     assert (drucker_eigenvalues(bad, [[3.0, 1 / np.sqrt(3), 1 / np.sqrt(3)]]) < 0).all()
 
 
+def test_stability_compressible_bulk_modulus():
+    """Compressible Mooney-Rivlin on Treloar's range: Drucker-stable with a rubber-like bulk
+    modulus, unstable in strong equibiaxial compression when K is only ~100 G."""
+    from constitutive.calibration import check_stability
+    exps = load_experiments(TRELOAR)
+    stiff = check_stability(materials.get("mooney-rivlin", c10=0.19, c01=0.004, K=2000.0), exps)
+    soft = check_stability(materials.get("mooney-rivlin", c10=0.19, c01=0.004, K=40.0), exps)
+    assert stiff["stable_in_range"] and stiff["stable_on_data"]
+    assert not soft["stable_in_range"] and "equibiaxial" in soft["first_unstable"]
+    assert soft["first_unstable"]["equibiaxial"] < 0.3  # only in strong compression
+
+
 def test_cli_fit(tmp_path, capsys):
     pytest.importorskip("matplotlib")
     rc = main(["fit", TRELOAR, "--model", "neo-hooke", "--output", str(tmp_path / "f.json"),
