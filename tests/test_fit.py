@@ -187,3 +187,9 @@ def test_cli_fit(tmp_path, capsys):
     assert rc == 0
     assert json.loads((tmp_path / "f.json").read_text())["model"] == "neo-hooke-incompressible"
     assert "R^2" in capsys.readouterr().out
+    # element of a list parameter held fixed from the command line
+    rc = main(["fit", TRELOAR, "--model", "ogden", "--terms", "3", "--fix", "mu[1]=0.001",
+               "--output", str(tmp_path / "o.json"), "--quiet"])
+    d = json.loads((tmp_path / "o.json").read_text())
+    assert rc == 0 and d["parameters"]["mu"][1] == 0.001 and "mu[1]" not in d["labels"]
+    assert min(e["r2"] for e in d["experiments"]) > 0.985

@@ -59,8 +59,14 @@ def run(args) -> int:
     exps = load_experiments(args.data, args.experiments.split(",") if args.experiments else None)
     name = resolve_model(args.model, args.compressible)
     fixed, fixed_values = _fixed(args.fix)
-    given = {**parse_params(args.param), **fixed_values}
+    elements = {k: v for k, v in fixed_values.items() if "[" in k}
+    given = {**parse_params(args.param), **{k: v for k, v in fixed_values.items() if "[" not in k}}
     start = start_values(name, exps, args.terms, given, args.units)
+    for label, value in elements.items():  # e.g. --fix mu[1]=0.001
+        pname, idx = label.rstrip("]").split("[")
+        if not isinstance(start.get(pname), list) or not idx.isdigit() or int(idx) >= len(start[pname]):
+            raise ValueError(f"--fix: {label!r} is not an element of a list parameter")
+        start[pname][int(idx)] = float(value)
     weights = {k: float(v) for k, v in parse_params(args.weight).items()}
     n_starts = args.starts or 1
 
