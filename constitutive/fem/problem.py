@@ -19,6 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from ..tensors import det
 from . import assembly as asm
 from . import fbar as fb
 from .boundary import BodyForce, Dirichlet, Pressure, Traction
@@ -74,6 +75,7 @@ class Problem:
         self.geometry = asm.Geometry(mesh, quadrature)
         self.dN = torch.from_numpy(self.geometry.dN)
         self.dV = torch.from_numpy(self.geometry.dV)
+        self._dN_aqj = self.dN.permute(0, 2, 1, 3).contiguous()  # (ne, nen, nq, 3) for F
         self.ndof = 3 * mesh.npoints
         self.dofs = asm.element_dofs(mesh.cells)
         self.dirichlet: list[Dirichlet] = []
@@ -180,8 +182,8 @@ class Problem:
     def kinematics(self, u: np.ndarray) -> torch.Tensor:
         """F at the quadrature points (ne, nq, 3, 3); :class:`ElementInversion` if det F <= 0."""
         u_e = torch.from_numpy(u.reshape(-1, 3)[self.mesh.cells])
-        F = asm.deformation_gradient(u_e, self.dN)
-        J = torch.linalg.det(F)
+        F = asm.deformation_gradient(u_e, self._dN_aqj, node_major=True)
+        J = det(F)
         if not bool(torch.all(J > 0.0)):
             bad = int((J <= 0).nonzero()[0, 0])
             raise ElementInversion(f"det F <= 0 in element {bad} (min {float(J.min()):.3g})")
