@@ -8,7 +8,7 @@ TORCH_SPEC ?= torch==2.13.0
 VENV ?= .venv
 TEST_VENV ?= .venv-test
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench report clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ lint: $(TEST_VENV)/.installed
 
 bench: $(TEST_VENV)/.installed
 	$(TEST_VENV)/bin/python benchmarks/material_point.py
+	$(TEST_VENV)/bin/python benchmarks/fitting.py
+	$(TEST_VENV)/bin/python benchmarks/fem.py
+
+report: $(TEST_VENV)/.installed
+	$(TEST_VENV)/bin/python -m constitutive.calibration.report
 
 clean:
 	rm -rf $(VENV) $(TEST_VENV) out
