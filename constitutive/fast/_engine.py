@@ -34,6 +34,7 @@ _INFO: dict[tuple, dict] = {}
 _LOCK = threading.Lock()
 _POOL: ThreadPoolExecutor | None = None
 _POOL_SIZE = 0
+_POOL_PID = 0
 
 
 class FastPathUnavailable(RuntimeError):
@@ -130,12 +131,13 @@ def clear_cache() -> None:
 
 
 def _pool(n: int) -> ThreadPoolExecutor:
-    global _POOL, _POOL_SIZE
-    if _POOL is None or _POOL_SIZE != n:
-        if _POOL is not None:
+    """Worker threads of the CPU kernel (recreated after ``fork``: the child has no workers)."""
+    global _POOL, _POOL_SIZE, _POOL_PID
+    if _POOL is None or _POOL_SIZE != n or _POOL_PID != os.getpid():
+        if _POOL is not None and _POOL_PID == os.getpid():
             _POOL.shutdown(wait=False)
         _POOL = ThreadPoolExecutor(max_workers=n, thread_name_prefix="constitutive-fast")
-        _POOL_SIZE = n
+        _POOL_SIZE, _POOL_PID = n, os.getpid()
     return _POOL
 
 
