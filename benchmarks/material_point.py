@@ -259,23 +259,26 @@ def bench_gpu(sizes) -> list[dict]:
     return rows
 
 
+BASES = {"mandel": "numpy closed form", "fe": "felupe NeoHookeCompressible (threads)"}
+
+
 def summarize(rows, sizes):
-    """One line per (model, path, method): Mpts/s per N and ratios at the largest N."""
+    """One line per (model, path, method): Mpts/s per N; at the largest N the ratios to the
+    hand-written base of the same model and path (NumPy closed form, felupe) and to the
+    engine's eager path."""
     nmax = max(sizes)
     keyed = {}
     for r in rows:
         keyed.setdefault((r["model"], r["path"], r["method"]), {})[r["n"]] = r["mpts"]
-    base = {}
-    for (model, path, method), v in keyed.items():
-        if method in ("numpy closed form", "felupe NeoHookeCompressible (threads)"):
-            base[(model, path)] = v.get(nmax)
     lines = []
     for (model, path, method), v in keyed.items():
         line = {"model": model, "path": path, "method": method}
         for n in sizes:
             line[f"n{n}"] = v.get(n)
-        b = base.get((model, path)) or base.get(("neo-hooke", path))
-        line["ratio"] = (v[nmax] / b) if (b and v.get(nmax)) else None
+        base = keyed.get((model, path, BASES[path]), {}).get(nmax)
+        eager = keyed.get((model, path, "engine eager"), {}).get(nmax)
+        line["ratio"] = v[nmax] / base if (base and v.get(nmax)) else None
+        line["ratio_eager"] = v[nmax] / eager if (eager and v.get(nmax)) else None
         lines.append(line)
     return lines
 
@@ -283,14 +286,15 @@ def summarize(rows, sizes):
 def markdown(data) -> str:
     """The summary as a Markdown table (machine, Mpts/s per N, ratio at the largest N)."""
     info, sizes = data["machine"], data["sizes"]
-    head = ["model", "path", "method", *[f"N={n:.0e}" for n in sizes], f"x base @{max(sizes):.0e}"]
+    head = ["model", "path", "method", *[f"N={n:.0e}" for n in sizes], f"x base @{max(sizes):.0e}",
+            f"x eager @{max(sizes):.0e}"]
     lines = [f"Machine: {info['cpu']}, {info['logical_cpus']} logical CPUs, {info['threads']} threads, "
              f"torch {info['torch']}, {info.get('cc')}; load average at start {info['load_average']}.",
              "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in data["summary"]:
         cells = [r["model"], r["path"], r["method"]]
         cells += ["-" if r.get(f"n{n}") is None else f"{r[f'n{n}']:.3g}" for n in sizes]
-        cells.append("-" if r.get("ratio") is None else f"{r['ratio']:.1f}")
+        cells += ["-" if r.get(k) is None else f"{r[k]:.1f}" for k in ("ratio", "ratio_eager")]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -330,7 +334,8 @@ def main(argv=None):
     os.replace(tmp, md)
     cols = [("model", "model", ""), ("path", "path", ""), ("method", "method", "")]
     cols += [(f"n{n}", f"N={n:.0e}", "{:.3f}") for n in sizes]
-    cols += [("ratio", f"x base @{max(sizes):.0e}", "{:.1f}")]
+    cols += [("ratio", f"x base @{max(sizes):.0e}", "{:.1f}"),
+             ("ratio_eager", f"x eager @{max(sizes):.0e}", "{:.1f}")]
     print(f"\nMachine: {info['cpu']} ({info['logical_cpus']} logical CPUs), torch {info['torch']}, "
           f"{args.threads} threads, float64; load average at start {info['load_average']}")
     print("Mpoints/s (higher is better); base = hand-written NumPy (mandel) / felupe "
