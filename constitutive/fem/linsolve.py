@@ -4,7 +4,8 @@
 
 * ``"pardiso"`` - MKL PARDISO through ``pypardiso`` (optional extra ``solvers``): symmetric
   indefinite (mtype -2, upper triangle) or nonsymmetric (mtype 11); the symbolic analysis is
-  done once per sparsity pattern and reused (only numerical factorisation per iteration);
+  done once per sparsity pattern and reused (optionally an earlier numerical factor
+  preconditions CG on a new tangent, see :class:`PardisoSolver`);
 * ``"cholmod"`` - ``scikit-sparse`` CHOLMOD, symbolic analysis reused (SPD only);
 * ``"superlu"`` - scipy's SuperLU (always available);
 * ``"cg"`` - conjugate gradients (GMRES if nonsymmetric) preconditioned with ``pyamg``
@@ -62,14 +63,26 @@ class SuperLUSolver:
 
 
 class PardisoSolver:
-    """PARDISO with the symbolic analysis (phase 11) reused while the pattern is unchanged."""
+    """PARDISO with the symbolic analysis (phase 11) reused while the pattern is unchanged.
+
+    Optional ``reuse`` (symmetric case, off by default): a new tangent is first solved by CG
+    preconditioned with the factor of an earlier tangent (one forward/backward substitution per
+    CG iteration, ``rtol`` relative); only if that needs more than ``max_pcg`` iterations is
+    the matrix factorised again. Near convergence consecutive Newton tangents differ little, so
+    most iterations skip the numerical factorisation, which dominates the cost at 10^4-10^5
+    DOFs; the solution still meets ``rtol``, so Newton keeps its quadratic rate. Measured on the
+    20^3 benchmark (2 Newton iterations per step) it was slower (1.7 s vs 0.9 s per solve): the
+    earlier factor is too far from the new tangent after a load increment, hence off by default.
+    """
 
     name = "pardiso"
 
-    def __init__(self, symmetric: bool):
+    def __init__(self, symmetric: bool, reuse: bool = False, rtol: float = 1e-10, max_pcg: int = 12):
         import pypardiso
 
-        self.symmetric = symmetric
+        self.symmetric, self.reuse, self.rtol, self.max_pcg = symmetric, reuse, rtol, max_pcg
+        self.factorizations, self.pcg_iterations = 0, []
+        self._factor = None
         self.solver = pypardiso.PyPardisoSolver(mtype=-2 if symmetric else 11)
         self.solver.set_iparm(1, 1)   # use non-default iparms below
         self.solver.set_iparm(2, 3)   # parallel nested dissection (1.17 s vs 1.24 s, 27k DOFs)
@@ -103,14 +116,71 @@ class PardisoSolver:
                 self._analysed = False
         s = self.solver
         s._check_A(A)
-        rhs = np.asfortranarray(np.asarray(b, dtype=float))
+        rhs = np.asarray(b, dtype=float)
         if not self._analysed:
-            s.set_phase(11)
-            s._call_pardiso(A, rhs)
+            self._call(11, A, rhs)
             self._analysed = True
-        s.set_phase(23)
-        x = s._call_pardiso(A, rhs)
-        return np.asarray(x).reshape(np.shape(b))
+            self._factor = None
+        if self.reuse and self.symmetric and self._factor is not None:
+            x = self._pcg(K, rhs)
+            if x is not None:
+                return x.reshape(np.shape(b))
+        x = self._call(23, A, rhs)
+        self.factorizations += 1
+        return x.reshape(np.shape(b))
+
+    def _call(self, phase: int, A, b: np.ndarray) -> np.ndarray:
+        """One PARDISO call. The arrays of the factorised matrix are kept alive: PARDISO may
+        refer to them again in later solve-only calls (iterative refinement)."""
+        import ctypes
+
+        arrays = (np.ascontiguousarray(A.data, dtype=np.float64), A.indptr.astype(np.int32) + 1,
+                  A.indices.astype(np.int32) + 1)
+        if phase == 33 and self._factor is not None:
+            arrays = self._factor
+        elif phase in (22, 23):
+            self._factor = arrays
+        data, ia, ja = arrays
+        b = np.ascontiguousarray(b, dtype=np.float64)
+        x = np.zeros_like(b)
+        err = ctypes.c_int32(0)
+        s, i32 = self.solver, ctypes.POINTER(ctypes.c_int32)
+        s._mkl_pardiso(s.pt.ctypes.data_as(ctypes.POINTER(s._pt_type[0])), ctypes.byref(ctypes.c_int32(1)),
+                       ctypes.byref(ctypes.c_int32(1)), ctypes.byref(ctypes.c_int32(s.mtype)),
+                       ctypes.byref(ctypes.c_int32(phase)), ctypes.byref(ctypes.c_int32(A.shape[0])),
+                       data.ctypes.data_as(ctypes.POINTER(ctypes.c_double)), ia.ctypes.data_as(i32),
+                       ja.ctypes.data_as(i32), s.perm.ctypes.data_as(i32), ctypes.byref(ctypes.c_int32(1)),
+                       s.iparm.ctypes.data_as(i32), ctypes.byref(ctypes.c_int32(s.msglvl)),
+                       b.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
+                       x.ctypes.data_as(ctypes.POINTER(ctypes.c_double)), ctypes.byref(err))
+        if err.value != 0:
+            raise RuntimeError(f"PARDISO phase {phase} failed with error {err.value}")
+        return x
+
+    def _pcg(self, K, b):
+        """CG on K preconditioned by the factor of an earlier tangent (None if it stalls)."""
+        n = K.shape[0]
+
+        def apply(r):
+            return self._call(33, _Shape(n), np.asarray(r, dtype=float).reshape(-1))
+
+        M = spla.LinearOperator(K.shape, apply)
+        count = [0]
+
+        def cb(_):
+            count[0] += 1
+
+        x, info = spla.cg(K, b, rtol=self.rtol, atol=0.0, M=M, maxiter=self.max_pcg, callback=cb)
+        self.pcg_iterations.append(count[0])
+        return x if info == 0 else None
+
+
+class _Shape:
+    """Stand-in carrying only the shape (solve-only PARDISO calls use the stored factor)."""
+
+    def __init__(self, n: int):
+        self.shape = (n, n)
+        self.data = self.indptr = self.indices = np.zeros(1, dtype=np.int32)
 
 
 class CholmodSolver:
