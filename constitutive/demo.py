@@ -92,7 +92,7 @@ def fe_uniaxial(mat, out: str, stretch: float, n: int, steps: int):
     prob.fix("ymin", components=(1,))
     prob.fix("zmin", components=(2,))
     prob.displace("xmax", stretch - 1.0, components=(0,), name="pull")
-    res = prob.solve(steps=steps, output_dir=os.path.join(out, "fe_uniaxial"), name="cube", plot="pull")
+    res = prob.solve(steps=steps, output_dir=os.path.join(out, "fe_uniaxial"), name="cube", plot=("pull", 0))
     force = res.reaction("pull", 0)  # unit cube: reaction force = nominal stress
     lam = 1.0 + res.displacement("pull", 0)
     ref = predict(mat, "uniaxial", torch.as_tensor(lam[1:])).numpy()
