@@ -3,13 +3,14 @@
 How it works
 ------------
 1. The engine's own derivative computation (energy, one reverse pass for the stress, six for
-   the Mandel tangent columns; for the FE path also ``P = F S`` and ``A = dP/dF``) is traced
-   once with ``make_fx`` on a batch of one point (:mod:`._trace`).
-2. The traced ATen graph is replayed with symbolic scalars (:mod:`._scalarize`): the 3x3
-   bookkeeping disappears, repeated subexpressions are shared and autograd's zeros folded,
-   leaving a straight-line program of a few hundred scalar operations per point (:mod:`._expr`).
+   the Mandel tangent columns; for the FE path also ``P = F S`` and ``A = dP/dF``) runs once
+   on a batch of one point under a dispatch mode (:mod:`._trace`) that replays every ATen
+   operation on symbolic scalars (:mod:`._scalarize`).
+2. The 3x3 bookkeeping disappears, repeated subexpressions are shared and autograd's zeros
+   folded, leaving a straight-line program of a few hundred scalar operations per point
+   (:mod:`._expr`).
 3. The program is emitted as one C loop over blocks of points, vectorised with SIMD math
-   (:mod:`._codegen_c`), compiled once and cached on disk; or, on CUDA and where no C
+   (:mod:`._codegen_c`), compiled once and cached on disk (:mod:`._cbuild`); or, on CUDA and where no C
    compiler exists, as elementwise torch code (:mod:`._codegen_torch`, ``torch.compile`` on CUDA).
 
 No derivative is written by hand, parameters are kernel inputs (one kernel per model, options

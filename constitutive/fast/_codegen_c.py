@@ -1,27 +1,16 @@
-"""C code generation for a scalar :class:`~._trace.Program`, compiled once and cached on disk.
+"""C source generation for a scalar :class:`~._trace.Program` (compiled by :mod:`._cbuild`).
 
-The program becomes one loop over points. Every input is read once, every output written once,
-no intermediate array exists, so throughput is bound by arithmetic, not memory, and the peak
-memory is that of the outputs. The loop is vectorised (``#pragma omp simd``) with the SIMD
-variants of ``log``/``exp``/``pow``/... from glibc's libmvec where available; the libmvec
-functions are accurate to a few ulp, far inside the 1e-12 agreement with the eager path.
-
-Compiled libraries live in ``$CONSTITUTIVE_CACHE_DIR`` (default ``~/.cache/constitutive/fast``)
-under the SHA-256 of source, compiler and CPU flags, so a second process loads them directly.
+The program becomes one loop over blocks of points. Every input is read once, every output
+written once, no intermediate array exists, so throughput is bound by arithmetic, not memory,
+and the peak memory is that of the outputs. The loop is vectorised (``#pragma omp simd``)
+with the SIMD variants of ``log``/``exp``/``pow``/... from glibc's libmvec where available;
+the libmvec functions are accurate to a few ulp, far inside the 1e-12 agreement with the eager
+path.
 """
 
 from __future__ import annotations
 
-import ctypes
-import functools
-import hashlib
 import math
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
 
 from ._expr import children, topo_order
 from ._trace import Program
@@ -52,14 +41,6 @@ BLOCK = 16
 PAD = 8
 #: most operations per SIMD loop (larger loops are split into stages)
 STAGE_OPS = 1500
-#: programs with more operations are compiled with -O1 (gcc -O3 time grows fast with size;
-#: measured on Ogden-3, 13k operations: same throughput, a third of the compile time)
-LARGE_OPS = 6000
-
-FLAGS = ["-march=native", "-fPIC", "-shared", "-fno-math-errno", "-fno-trapping-math",
-         "-fopenmp-simd"]
-
-
 def _literal(v: float) -> str:
     if math.isnan(v):
         return "NAN"
@@ -247,124 +228,3 @@ def _closure(ids: set[int], nodes) -> set[int]:
         out.add(i)
         stack.extend(children(nodes[i]))
     return out
-
-
-@functools.lru_cache(maxsize=1)
-def compiler() -> str | None:
-    """Path of the C compiler (``$CC`` or ``cc``/``gcc``), ``None`` if there is none."""
-    for c in (os.environ.get("CC"), "cc", "gcc"):
-        if c and shutil.which(c):
-            return shutil.which(c)
-    return None
-
-
-@functools.lru_cache(maxsize=1)
-def _machine_tag() -> str:
-    tag = [sys.platform, os.uname().machine if hasattr(os, "uname") else ""]
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith(("flags", "model name")):
-                    tag.append(line.strip())
-                if line.startswith("flags"):
-                    break
-    except OSError:
-        pass
-    cc = compiler()
-    if cc:
-        try:
-            tag.append(subprocess.run([cc, "--version"], capture_output=True, text=True, timeout=30).stdout)
-        except (OSError, subprocess.SubprocessError):
-            pass
-    return "\n".join(tag)
-
-
-def cache_dir() -> Path:
-    """Directory of compiled kernels (``$CONSTITUTIVE_CACHE_DIR`` or ``~/.cache/constitutive/fast``)."""
-    d = os.environ.get("CONSTITUTIVE_CACHE_DIR")
-    if d:
-        return Path(d)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "constitutive" / "fast"
-
-
-def compile_source(src: str, opt: str = "-O3") -> Path:
-    """Compile ``src`` to a shared library (cached by content hash); returns its path."""
-    cc = compiler()
-    if cc is None:
-        raise RuntimeError("no C compiler found (set $CC)")
-    flags = [opt, *FLAGS]
-    libs = ["-lm"]
-    key = hashlib.sha256("\n".join([src, " ".join(flags), _machine_tag()]).encode()).hexdigest()[:32]
-    d = cache_dir()
-    d.mkdir(parents=True, exist_ok=True)
-    lib = d / f"k_{key}.so"
-    if lib.exists():
-        return lib
-    with tempfile.TemporaryDirectory(dir=d) as tmp:
-        c = Path(tmp) / "kernel.c"
-        c.write_text(src)
-        out = Path(tmp) / "kernel.so"
-        for extra in (["-lmvec"], []):  # libmvec gives vectorised log/exp/pow; optional
-            r = subprocess.run([cc, *flags, str(c), "-o", str(out), *extra, *libs],
-                               capture_output=True, text=True, timeout=600)
-            if r.returncode == 0:
-                break
-        else:
-            raise RuntimeError(f"C compilation failed: {r.stderr[-2000:]}")
-        os.replace(out, lib)  # atomic: a concurrent process sees a complete library or none
-        (d / f"k_{key}.c").write_text(src)
-    return lib
-
-
-class CKernel:
-    """A compiled program: ``kernel(x, p, outs)`` on contiguous float64 CPU arrays."""
-
-    def __init__(self, prog: Program):
-        self.n_in = prog.n_in
-        self.out_sizes = [int(o.size) for o in prog.outputs]
-        self.source = generate_source(prog)
-        n_ops = len(prog.builder.nodes)
-        self.path = compile_source(self.source, "-O3" if n_ops <= LARGE_OPS else "-O1")
-        self._lib = ctypes.CDLL(str(self.path))
-        fn = self._lib.kernel
-        fn.restype = None
-        fn.argtypes = [ctypes.c_int64] + [ctypes.c_void_p] * (2 + len(self.out_sizes))
-        self._fn = fn
-
-    def __call__(self, n: int, x_ptr: int, p_ptr: int, out_ptrs: list[int]) -> None:
-        self._fn(n, x_ptr, p_ptr, *out_ptrs)
-
-
-
-CHECK_SOURCE = """/* generated by constitutive.fast: input checks (non-finite entries, det F <= 0) */
-#include <math.h>
-#include <stdint.h>
-int64_t count_nonfinite(int64_t n, const double *restrict x)
-{
-    int64_t bad = 0;
-    for (int64_t i = 0; i < n; ++i) bad += !isfinite(x[i]);
-    return bad;
-}
-int64_t count_bad_F(int64_t n, const double *restrict a)
-{
-    int64_t bad = 0;
-    for (int64_t i = 0; i < n; ++i) {
-        const double *f = a + 9 * i;
-        const double d = f[0] * (f[4] * f[8] - f[5] * f[7]) - f[1] * (f[3] * f[8] - f[5] * f[6])
-                       + f[2] * (f[3] * f[7] - f[4] * f[6]);
-        bad += !(d > 0.0);
-    }
-    return bad;
-}
-"""
-
-
-@functools.lru_cache(maxsize=1)
-def checker():
-    """ctypes functions ``count_nonfinite(n, x)`` and ``count_bad_F(n, F)`` (compiled once)."""
-    lib = ctypes.CDLL(str(compile_source(CHECK_SOURCE)))
-    for f in (lib.count_nonfinite, lib.count_bad_F):
-        f.restype = ctypes.c_int64
-        f.argtypes = [ctypes.c_int64, ctypes.c_void_p]
-    return lib

@@ -43,7 +43,7 @@ class FastPathUnavailable(RuntimeError):
 
 def backend_for(device: torch.device) -> str:
     """``"c"`` on CPU with a C compiler (unless ``CONSTITUTIVE_FAST_BACKEND=torch``), else ``"torch"``."""
-    from ._codegen_c import compiler
+    from ._cbuild import compiler
 
     forced = os.environ.get("CONSTITUTIVE_FAST_BACKEND", "").strip().lower()
     if forced in ("c", "torch"):
@@ -86,7 +86,7 @@ def kernel_for(material, kind: str, device: torch.device):
             prog = trace_program(material, kind)
             t1 = time.perf_counter()
             if backend == "c":
-                from ._codegen_c import CKernel
+                from ._cbuild import CKernel
 
                 k = CKernel(prog)
             else:
@@ -211,7 +211,7 @@ def _validate(material, kind: str, x: torch.Tensor) -> torch.Tensor:
                  and tuple(x.shape[x.ndim - len(in_shape):]) == in_shape)
     if not ok_layout or backend_for(x.device) != "c":
         return full(x)
-    from ._codegen_c import checker
+    from ._cbuild import checker
 
     xc = x.detach().contiguous()
     lib = checker()

@@ -1,19 +1,17 @@
-"""Re-play an ATen graph (from ``make_fx``) on one material point with symbolic scalars.
+"""Symbolic versions of ATen operations on one material point (used by :mod:`._trace`).
 
-The derivative computation (energy, one reverse pass, six more) is traced once with a batch of
-one point. Each tensor of that graph is small (at most 3x3x3x3 entries per point), so it is
-evaluated here as a NumPy object array of :class:`~._expr.Sym` scalars: reshapes, selections,
-scatters, stacks, matrix products and reductions become plain array bookkeeping, and only the
-arithmetic is recorded, de-duplicated and constant-folded by the :class:`~._expr.Builder`.
-What comes out is a straight-line scalar program for one point, valid for every point.
+The derivative computation (energy, one reverse pass, six more) runs once on a batch of one
+point. Each tensor it produces is small (at most 3x3x3x3 entries per point), so it is mirrored
+here as a NumPy object array of :class:`~._expr.Sym` scalars: reshapes, selections, scatters,
+stacks, matrix products and reductions become plain array bookkeeping, and only the arithmetic
+is recorded, de-duplicated and constant-folded by the :class:`~._expr.Builder`. What comes out
+is a straight-line scalar program for one point, valid for every point.
 
 An operation outside the supported set raises :class:`Unsupported`; the caller then keeps the
 eager path for that material.
 """
 
 from __future__ import annotations
-
-import operator
 
 import numpy as np
 import torch
@@ -298,41 +296,3 @@ class Scalarizer:
             h[op.Tensor] = cmp(name)
             h[op.Scalar] = cmp(name)
         return h
-
-    # ------------------------------------------------------------------ graph replay
-    def run(self, gm: torch.fx.GraphModule, inputs: list) -> list:
-        """Evaluate ``gm`` with placeholder values ``inputs``; returns the flat outputs."""
-        env: dict = {}
-        it = iter(inputs)
-
-        def load(a):
-            return torch.fx.node.map_arg(a, lambda n: env[n])
-
-        out = None
-        for node in gm.graph.nodes:
-            if node.op == "placeholder":
-                env[node] = next(it)
-            elif node.op == "get_attr":
-                env[node] = _sym_array(self.b, getattr(gm, node.target))
-            elif node.op == "call_function":
-                args, kwargs = load(node.args), load(node.kwargs)
-                if node.target is operator.getitem:
-                    env[node] = args[0][args[1]]
-                    continue
-                fn = self.handlers.get(node.target)
-                if fn is None:
-                    raise Unsupported(f"operation {node.target} is not supported by the fast path")
-                kwargs = {k: v for k, v in kwargs.items()
-                          if k not in ("dtype", "layout", "device", "pin_memory", "memory_format",
-                                       "non_blocking", "requires_grad")}
-                try:
-                    env[node] = fn(*args, **kwargs)
-                except Unsupported:
-                    raise
-                except Exception as exc:
-                    raise Unsupported(f"operation {node.target} failed on symbolic values: {exc}") from exc
-            elif node.op == "output":
-                out = load(node.args[0])
-            else:
-                raise Unsupported(f"FX node kind {node.op!r} is not supported")
-        return list(torch.utils._pytree.tree_leaves(out, is_leaf=lambda x: isinstance(x, np.ndarray)))
