@@ -64,7 +64,7 @@ def test_uniaxial_block_demo_writes_series_and_matches_cauchy(tmp_path):
     J = m.cell_data["J"][0]
     sigma = m.cell_data["cauchy"][0].reshape(-1, 3, 3)
     F = np.diag([1.4, *(np.sqrt(J[0] / 1.4),) * 2])
-    P = mat.pk1(torch.tensor(F)).numpy()
+    P = mat.pk1(torch.tensor(F, dtype=torch.float64)).numpy()
     np.testing.assert_allclose(sigma[0], P @ F.T / J[0], atol=1e-8)
     np.testing.assert_allclose(m.cell_data["von_mises"][0], abs(sigma[:, 0, 0]), rtol=1e-8)
     # reaction output is the nodal reaction on constrained DOFs, summing to the force

@@ -32,7 +32,7 @@ def test_follower_pressure_gives_hydrostatic_cauchy_stress(cell_type):
     assert not prob.symmetric
     res = solve(prob, steps=2, rtol=1e-12)
     # closed form: F = lam I with sigma = -p I (the pressure acts on the current area)
-    lam = brentq(lambda s: float(neo().cauchy(s * torch.eye(3))[0, 0]) + p, 0.5, 1.0, xtol=1e-15)
+    lam = brentq(lambda s: float(neo().cauchy(s * torch.eye(3, dtype=torch.float64))[0, 0]) + p, 0.5, 1.0, xtol=1e-15)
     np.testing.assert_allclose(res.u, (lam - 1.0) * prob.mesh.points, atol=1e-10)
 
 
@@ -43,7 +43,7 @@ def test_dead_traction_is_nominal_stress():
     res = solve(prob, steps=2, rtol=1e-12)
     lam = 1.0 + res.u[prob.mesh.point_sets["xmax"], 0].mean()
     lt = 1.0 + res.u[prob.mesh.point_sets["ymax"], 1].mean()
-    P = neo().pk1(torch.diag(torch.tensor([lam, lt, lt])))
+    P = neo().pk1(torch.diag(torch.tensor([lam, lt, lt], dtype=torch.float64)))
     assert float(P[0, 0]) == pytest.approx(t, rel=1e-9)  # per unit reference area
     assert abs(float(P[1, 1])) < 1e-9
 

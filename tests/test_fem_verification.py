@@ -39,16 +39,16 @@ def test_patch_test_homogeneous_deformation_reproduced(cell_type, formulation):
     assert err < 1e-11, err
     # stress is the homogeneous one at every quadrature point
     state = prob.evaluate(res.u.reshape(-1), 1.0, tangent=False)
-    P0 = neo().pk1(torch.tensor(F0))
+    P0 = neo().pk1(torch.tensor(F0, dtype=torch.float64))
     assert float((state.P - P0).abs().max()) < 1e-10
 
 
 def uniaxial_reference(mat, stretch):
     """P11 of homogeneous uniaxial tension with P22 = P33 = 0 (isotropic material)."""
     def p22(lt):
-        return float(mat.pk1(torch.diag(torch.tensor([stretch, lt, lt])))[1, 1])
+        return float(mat.pk1(torch.diag(torch.tensor([stretch, lt, lt], dtype=torch.float64)))[1, 1])
     lt = brentq(p22, 0.2, 2.0, xtol=1e-15, rtol=1e-15)
-    return float(mat.pk1(torch.diag(torch.tensor([stretch, lt, lt])))[0, 0]), lt
+    return float(mat.pk1(torch.diag(torch.tensor([stretch, lt, lt], dtype=torch.float64)))[0, 0]), lt
 
 
 def uniaxial_problem(mat, n, cell_type="hexahedron", formulation="displacement", size=(2.0, 1.0, 1.0)):

@@ -16,15 +16,5 @@ from .newton import ConvergenceError, Result, solve
 from .output import Writer
 from .problem import ElementInversion, Problem
 
-
-def _solve(self, steps: int = 10, output_dir: str | None = None, name: str = "solution",
-           fmt: str = "vtu", plot=None, **kwargs) -> Result:
-    """Solve with :func:`constitutive.fem.newton.solve`; write files if ``output_dir``."""
-    writer = Writer(output_dir, name, fmt, plot) if output_dir else None
-    return solve(self, steps=steps, writer=writer, **kwargs)
-
-
-Problem.solve = _solve
-
 __all__ = ["Mesh", "Problem", "Result", "Writer", "ConvergenceError", "ElementInversion", "box",
            "cook_membrane", "distort", "hex_to_tets", "to_quadratic", "solve"]

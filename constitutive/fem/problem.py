@@ -120,6 +120,18 @@ class Problem:
         self.body_forces.append(load)
         return load
 
+    def solve(self, steps: int = 10, output_dir: str | None = None, name: str = "solution",
+              fmt: str = "vtu", plot=None, **kwargs):
+        """Solve from load factor 0 to 1 (:func:`constitutive.fem.newton.solve`; keywords
+        ``max_iter, rtol, atol, etol, line_search, min_step, linear_solver, predictor,
+        verbose``); with ``output_dir`` write the VTU/XDMF series, reaction CSV/JSON and, with
+        ``plot=(dirichlet name, component)``, a PNG (:class:`~constitutive.fem.output.Writer`)."""
+        from .newton import solve
+        from .output import Writer
+
+        writer = Writer(output_dir, name, fmt, plot) if output_dir else None
+        return solve(self, steps=steps, writer=writer, **kwargs)
+
     # ------------------------------------------------------------------ DOF bookkeeping
     def setup(self) -> None:
         """Constrained/free DOFs and the sparsity pattern (done once, reused)."""
