@@ -322,11 +322,15 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--models", nargs="+", default=list(MODELS))
     ap.add_argument("--quick", action="store_true", help="sizes 1e3 1e4 only")
-    ap.add_argument("--output", default=str(RESULTS / "material_point.json"))
+    ap.add_argument("--output", default=None,
+                    help="JSON path (default results/material_point.json; with --quick "
+                         "results/material_point_quick.json)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
     sizes = [1000, 10000] if args.quick else [int(s) for s in args.sizes]
+    if args.output is None:
+        args.output = str(RESULTS / ("material_point_quick.json" if args.quick else "material_point.json"))
     names = [m for m in args.models if m in materials.available()]
     missing = sorted(set(args.models) - set(names))
     info = machine_info(args.threads)
