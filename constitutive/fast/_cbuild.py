@@ -102,10 +102,16 @@ class CKernel:
     def __init__(self, prog: Program):
         self.n_in = prog.n_in
         self.out_sizes = [int(o.size) for o in prog.outputs]
-        self.source = generate_source(prog)
-        n_ops = len(prog.builder.nodes)
-        self.path = compile_source(self.source, "-O3" if n_ops <= LARGE_OPS else "-O1")
-        self._lib = ctypes.CDLL(str(self.path))
+        opt = "-O3" if len(prog.builder.nodes) <= LARGE_OPS else "-O1"
+        for simd_math in (True, False):  # without libmvec the SIMD math symbols do not resolve
+            self.source = generate_source(prog, simd_math=simd_math)
+            self.path = compile_source(self.source, opt)
+            try:
+                self._lib = ctypes.CDLL(str(self.path))
+                break
+            except OSError:
+                if not simd_math:
+                    raise
         fn = self._lib.kernel
         fn.restype = None
         fn.argtypes = [ctypes.c_int64] + [ctypes.c_void_p] * (2 + len(self.out_sizes))

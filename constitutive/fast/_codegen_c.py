@@ -100,7 +100,7 @@ def _expr_or_load(nd, i, name) -> str:
     return f"p[{nd[1]}]" if nd[0] == "p" else _expr(nd, name)
 
 
-def generate_source(prog: Program, fname: str = "kernel") -> str:
+def generate_source(prog: Program, fname: str = "kernel", simd_math: bool = True) -> str:
     """C source of ``void kernel(int64_t n, const double *x, const double *p, double *o0, ...)``.
 
     Points are processed in blocks of ``BLOCK``: inputs are transposed into a structure of
@@ -159,7 +159,7 @@ def generate_source(prog: Program, fname: str = "kernel") -> str:
         stream_out.append(f"            put(o{k} + i0 * {size}, {size}, {nout}, os, buf);")
         nout += size
     decl = [f'__attribute__((simd("notinbranch"))) double {f}({", ".join(["double"] * _NARGS.get(f, 1))});'
-            for f in _SIMD_FUNCS]
+            for f in _SIMD_FUNCS] if simd_math else []
     args = ", ".join(f"double *restrict o{k}" for k in range(len(prog.outputs)))
     nin, ntmp = prog.n_in, max(1, len(tmp_slot))
     # Each SIMD loop sits in its own non-inlined function: inlined into the blocking loop,
