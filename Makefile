@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml
 $(TEST_VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(TEST_VENV)
 	$(TEST_VENV)/bin/python -c "import torch" 2>/dev/null || $(TEST_VENV)/bin/pip install -q "$(TORCH_SPEC)" || $(TEST_VENV)/bin/pip install -q "torch>=2.4"
-	$(TEST_VENV)/bin/pip install -q -e ".[test,plot,fem,fem-peers,dev]"
+	$(TEST_VENV)/bin/pip install -q -e ".[test,plot,fem,fem-peers,solvers,dev]"
 	touch $@
 
 demo: $(VENV)/.installed

@@ -58,6 +58,10 @@ class Hyperelastic:
     #: True for models used with J = 1 enforced by a pressure (driver, fitting)
     incompressible: bool = False
     parameters: dict[str, Parameter] = {}
+    #: True for models whose ``energy`` raises outside its domain (e.g. at a locking stretch).
+    #: The compiled fast path cannot raise, so for these it first evaluates the energy once,
+    #: eagerly and without derivatives, to raise the same error as the eager path.
+    energy_has_domain: bool = False
     #: non-numeric options: name -> (default, allowed values), e.g. the volumetric function
     options: dict[str, tuple] = {}
 
@@ -236,8 +240,8 @@ class Hyperelastic:
         F = self._deformation_gradient(F)
         return kin.cauchy_from_pk2(F, self.pk2(F))
 
-    def _S_CC(self, F: torch.Tensor, create_graph: bool = False):
-        s, D = self.stress_tangent_mandel(kin.strain_mandel_from_F(F), create_graph)
+    def _S_CC(self, F: torch.Tensor, create_graph: bool = False, fast: bool | None = None):
+        s, D = self.stress_tangent_mandel(kin.strain_mandel_from_F(F), create_graph, fast=fast)
         return mandel.from_mandel(s), mandel.from_mandel4(D)
 
     def pk1_tangent(
@@ -254,7 +258,7 @@ class Hyperelastic:
             if res is not None:
                 return res
         F = self._deformation_gradient(F)
-        S, CC = self._S_CC(F, create_graph)
+        S, CC = self._S_CC(F, create_graph, fast)
         return _into(out, (kin.pk1_from_pk2(F, S), kin.dPdF_from_material_tangent(F, S, CC)))
 
     def spatial_tangent(self, F) -> tuple[torch.Tensor, torch.Tensor]:

@@ -47,6 +47,7 @@ class _GentIso:
     """
 
     reference = "Gent (1996), Rubber Chem. Technol. 69:59"
+    energy_has_domain = True
     mu: float = param(1.0, bounds=(0.0, None), unit="stress", doc="initial shear modulus")
     Jm: float = param(50.0, bounds=(0.0, None), unit="-", doc="limiting value of I1b - 3")
 
@@ -97,6 +98,7 @@ class _ArrudaBoyceIso:
     """
 
     reference = "Arruda & Boyce (1993), J. Mech. Phys. Solids 41:389"
+    energy_has_domain = True
     mu: float = param(1.0, bounds=(0.0, None), unit="stress", doc="rubbery modulus (n k T)")
     lambda_m: float = param(3.0, bounds=(1.0, None), unit="-", doc="locking chain stretch sqrt(N)")
 

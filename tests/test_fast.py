@@ -230,3 +230,33 @@ def test_untraceable_energy_falls_back(recwarn):
     assert_same(s1, s0)
     assert_same(D1, D0)
     assert any("eager path" in str(w.message) for w in recwarn)
+
+
+@pytest.mark.parametrize(
+    "name, params",
+    [("gent", {"Jm": 5.0}), ("gent-incompressible", {"Jm": 5.0}),
+     ("arruda-boyce", {"lambda_m": 2.0}), ("arruda-boyce-incompressible", {"lambda_m": 2.0})],
+)
+@pytest.mark.parametrize("fast_flag", [True, None])
+def test_fast_path_raises_beyond_locking_like_eager(name, params, fast_flag):
+    """The compiled kernel cannot raise: beyond locking it would return a zero or NaN stress.
+    A large batch (automatic dispatch) and fast=True must raise the eager path's error."""
+    mat = materials.get(name, **params)
+    F = torch.diag(torch.tensor([4.0, 0.5, 0.5])).expand(fast.MIN_POINTS + 1, 3, 3).clone()
+    F[0] = torch.eye(3)  # one admissible point does not hide the others
+    with pytest.raises(ValueError, match="locking"):
+        mat.pk1_tangent(F, fast=fast_flag)
+    with pytest.raises(ValueError, match="locking"):
+        mat.stress_tangent_mandel(kinematics.strain_mandel_from_F(F), fast=fast_flag)
+
+
+def test_fast_false_is_honoured_by_the_pk1_path(monkeypatch):
+    """pk1_tangent(fast=False) must not reach the compiled kernel through the Mandel path."""
+    def boom(*args, **kwargs):
+        raise AssertionError("fast path called")
+
+    monkeypatch.setattr(_engine, "evaluate", boom)
+    monkeypatch.setattr(fast, "evaluate", boom)
+    F = states().repeat(fast.MIN_POINTS // 48 + 1, 1, 1)
+    P, A = materials.get("neo-hooke").pk1_tangent(F, fast=False)
+    assert torch.isfinite(A).all()

@@ -221,6 +221,23 @@ def _validate(material, kind: str, x: torch.Tensor) -> torch.Tensor:
     return full(x) if bad else xc
 
 
+#: points per chunk of the eager energy evaluation that checks a model's domain
+DOMAIN_CHUNK = 1 << 18
+
+
+def _check_energy_domain(material, kind: str, x: torch.Tensor) -> None:
+    """Evaluate the energy eagerly, without derivatives and in chunks, so that a state outside
+    the model's domain (e.g. beyond a locking stretch) raises the eager path's ``ValueError``;
+    the compiled kernel cannot raise and would return a NaN or a zero stress there."""
+    from .. import kinematics as kin
+
+    with torch.no_grad():
+        for i in range(0, x.shape[0], DOMAIN_CHUNK):
+            xi = x[i : i + DOMAIN_CHUNK]
+            e = xi if kind == "mandel" else kin.strain_mandel_from_F(xi)
+            material._energy_of_mandel(e)
+
+
 def evaluate(material, kind: str, x, out=None, validated: bool = True) -> tuple[torch.Tensor, ...]:
     """Run the ``kind`` kernel of ``material`` on ``x`` (..., *in_shape); returns the outputs.
 
@@ -229,6 +246,8 @@ def evaluate(material, kind: str, x, out=None, validated: bool = True) -> tuple[
     in_shape, out_shapes = KINDS[kind]
     if not validated:
         x = _validate(material, kind, x)
+    if material.energy_has_domain:
+        _check_energy_domain(material, kind, x.reshape(-1, *in_shape))
     batch = tuple(x.shape[: x.ndim - len(in_shape)])
     outs = _check_out(out, [batch + s for s in out_shapes], x, "out")
     k = kernel_for(material, kind, x.device)

@@ -252,7 +252,8 @@ class IterativeSolver:
             ilu = spla.spilu(K.tocsc(), drop_tol=1e-5, fill_factor=10)
             M = spla.LinearOperator(K.shape, ilu.solve)
         method = spla.cg if self.symmetric else spla.gmres
-        x, info = method(K, b, rtol=self.rtol, atol=0.0, M=M, maxiter=2000, callback=cb)
+        extra = {} if self.symmetric else {"callback_type": "pr_norm"}
+        x, info = method(K, b, rtol=self.rtol, atol=0.0, M=M, maxiter=2000, callback=cb, **extra)
         self.iterations.append(count[0])
         if self.amg and self._ml[2] is None:
             self._ml[2] = count[0]
