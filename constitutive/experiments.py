@@ -33,10 +33,11 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from .atomic import atomic_write
 
 FORMAT_NAME = "constitutive-experiments"
 FORMAT_VERSION = 1
@@ -222,10 +223,8 @@ def write_experiments(path, experiments: list[Experiment], title: str = "", sour
     names = [e.name for e in experiments]
     if len(set(names)) != len(names):
         raise ValueError(f"experiments: names must be unique, got {names}")
-    path = os.fspath(path)
-    fd, tmp = tempfile.mkstemp(suffix=".h5.tmp", dir=os.path.dirname(os.path.abspath(path)))
-    os.close(fd)
-    try:
+
+    def writer(tmp: str) -> None:
         with h5py.File(tmp, "w") as f:
             f.attrs.update(format=FORMAT_NAME, version=FORMAT_VERSION, title=title, source=source)
             root = f.create_group("experiments", track_order=True)
@@ -245,11 +244,8 @@ def write_experiments(path, experiments: list[Experiment], title: str = "", sour
                         g.create_dataset(key, data=getattr(e, key))
                 if e.point_weight is not None:
                     g.create_dataset("weight", data=e.point_weight)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+
+    atomic_write(path, writer)
 
 
 def _attr(g, key, default=None):

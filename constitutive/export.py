@@ -23,12 +23,9 @@ Files are written atomically (temporary file in the same directory, then ``os.re
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import json
-import math
 import os
-import tempfile
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -36,19 +33,18 @@ import torch
 
 from . import kinematics as kin
 from . import mandel
+from .atomic import atomic_write, write_text_atomic  # noqa: F401  (re-exported)
 from .hyperelastic import Hyperelastic
+from .notation import (  # noqa: F401  (re-exported: the notation layer of exported files)
+    NOTATIONS,
+    SQRT2,
+    check_notation,
+    matrix_to_tangent,
+    stress_to_vector,
+    tangent_to_matrix,
+    vector_to_stress,
+)
 
-SQRT2 = math.sqrt(2.0)
-_STD = ((0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1))
-_ABQ = ((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2))
-#: notation -> (index pairs, strain shear factor, stress shear factor, ordering label)
-NOTATIONS = {
-    "mandel": (_STD, SQRT2, SQRT2, "11,22,33,23,13,12"),
-    "voigt": (_STD, 2.0, 1.0, "11,22,33,23,13,12"),
-    "abaqus": (_ABQ, 2.0, 1.0, "11,22,33,12,13,23"),
-    "tensor": (None, 1.0, 1.0, "full tensor: stress[n, i, j], tangent[n, i, j, k, l] (C order)"),
-}
-#: tangent kind -> (default stress measure, strain measure, definition)
 TANGENTS = {
     "dS/dE": ("pk2", "Green-Lagrange strain E", "CC_IJKL = d2W/dE_IJ dE_KL = dS_IJ/dE_KL"),
     "dP/dF": ("pk1", "deformation gradient F", "A_iJkL = dP_iJ/dF_kL"),
@@ -64,71 +60,6 @@ DEFAULT_UNITS = "stress, tangent and energy density in the stress unit of the pa
 
 
 # ----------------------------------------------------------------------------- notations
-def _check_notation(notation: str) -> None:
-    if notation not in NOTATIONS:
-        raise ValueError(f"notation: expected one of {list(NOTATIONS)}, got {notation!r}")
-
-
-def _factors(notation: str):
-    pairs, fe, fs, _ = NOTATIONS[notation]
-    shear = np.array([i != j for i, j in pairs])
-    f_strain = np.where(shear, fe, 1.0)
-    f_stress = np.where(shear, fs, 1.0)
-    mult = np.where(shear, 2.0, 1.0)
-    return pairs, f_stress, mult / f_strain
-
-
-def stress_to_vector(A: np.ndarray, notation: str) -> np.ndarray:
-    """(..., 3, 3) symmetric stress -> (..., 6) vector of ``notation`` (uses the symmetric part)."""
-    _check_notation(notation)
-    if notation == "tensor":
-        return np.asarray(A)
-    pairs, f_s, _ = _factors(notation)
-    As = 0.5 * (A + np.swapaxes(A, -1, -2))
-    return np.stack([As[..., i, j] for i, j in pairs], -1) * f_s
-
-
-def vector_to_stress(v: np.ndarray, notation: str) -> np.ndarray:
-    """(..., 6) stress vector of ``notation`` -> (..., 3, 3) symmetric tensor."""
-    _check_notation(notation)
-    if notation == "tensor":
-        return np.asarray(v)
-    pairs, f_s, _ = _factors(notation)
-    out = np.zeros((*v.shape[:-1], 3, 3))
-    for I, (i, j) in enumerate(pairs):
-        out[..., i, j] = out[..., j, i] = v[..., I] / f_s[I]
-    return out
-
-
-def tangent_to_matrix(C: np.ndarray, notation: str) -> np.ndarray:
-    """(..., 3, 3, 3, 3) tangent with minor symmetries -> (..., 6, 6) matrix of ``notation``."""
-    _check_notation(notation)
-    if notation == "tensor":
-        return np.asarray(C)
-    pairs, f_s, g = _factors(notation)
-    Cs = 0.25 * (C + np.swapaxes(C, -4, -3) + np.swapaxes(C, -2, -1)
-                 + np.swapaxes(np.swapaxes(C, -4, -3), -2, -1))
-    out = np.empty((*C.shape[:-4], 6, 6))
-    for I, (i, j) in enumerate(pairs):
-        for J, (k, l) in enumerate(pairs):
-            out[..., I, J] = f_s[I] * g[J] * Cs[..., i, j, k, l]
-    return out
-
-
-def matrix_to_tangent(T: np.ndarray, notation: str) -> np.ndarray:
-    """(..., 6, 6) matrix of ``notation`` -> (..., 3, 3, 3, 3) tensor with minor symmetries."""
-    _check_notation(notation)
-    if notation == "tensor":
-        return np.asarray(T)
-    pairs, f_s, g = _factors(notation)
-    out = np.zeros((*T.shape[:-2], 3, 3, 3, 3))
-    for I, (i, j) in enumerate(pairs):
-        for J, (k, l) in enumerate(pairs):
-            val = T[..., I, J] / (f_s[I] * g[J])
-            for a, b in ((i, j), (j, i)):
-                for c, d in ((k, l), (l, k)):
-                    out[..., a, b, c, d] = val
-    return out
 
 
 # ----------------------------------------------------------------------------- evaluation
@@ -218,7 +149,7 @@ def export_tangents(path, material: Hyperelastic, F_or_E, *, kind: str = "F", st
         raise ValueError(f"chunk_size: expected a positive integer, got {chunk_size!r}")
     stress = stress or TANGENTS[tangent][0]
     notation = notation or {"abaqus": "abaqus", "dP/dF": "tensor"}.get(tangent, "mandel")
-    _check_notation(notation)
+    check_notation(notation)
     if notation != "tensor" and (tangent == "dP/dF" or stress == "pk1"):
         raise ValueError(f"notation: {notation!r} needs symmetric quantities; dP/dF and P have no "
                          "minor symmetries, use notation='tensor'")
@@ -281,39 +212,6 @@ def _write_npz(tmp: str, data: dict, attrs: dict) -> None:
         np.savez(fh, attrs=np.array(json.dumps(attrs)), **data)
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write(path, writer) -> None:
-    """Call ``writer(tmp)`` on a temporary file in the directory of ``path``, then ``os.replace``.
-
-    On any error the temporary file is removed and ``path`` is left as it was.
-    """
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
-    os.close(fd)
-    try:
-        writer(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; use the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(tmp)
-        raise
-
-
-def write_text_atomic(path, text: str) -> None:
-    """Write a text file atomically."""
-    def writer(tmp):
-        with open(tmp, "w") as fh:
-            fh.write(text)
-    atomic_write(path, writer)
-
-
 def write_tangent_file(path, data: dict, attrs: dict) -> None:
     """Write arrays and attributes atomically (temporary file in the same directory, os.replace)."""
     ext = _suffix(path)
@@ -336,7 +234,7 @@ class TangentFile:
 
     def to(self, notation: str) -> TangentFile:
         """The same data in another notation (``mandel``, ``voigt``, ``abaqus``, ``tensor``)."""
-        _check_notation(notation)
+        check_notation(notation)
         unsymmetric = self.attrs["tangent_kind"] == "dP/dF" or self.attrs["stress_measure"] == "pk1"
         if notation != "tensor" and unsymmetric:
             raise ValueError("notation: dP/dF and P have no minor symmetries; only 'tensor' is possible")

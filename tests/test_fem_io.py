@@ -11,7 +11,7 @@ import torch
 
 import materials
 from constitutive.cli import main
-from constitutive.fem import Problem, box
+from constitutive.fem import Problem, box, distort
 from constitutive.fem.examples import uniaxial_block
 
 meshio = pytest.importorskip("meshio")
@@ -115,3 +115,24 @@ def test_toml_errors_are_clear(tmp_path, capsys):
     bad.write_text("[mesh]\n[material]\nmodel = 'neo-hooke'\n[solver]\nstep = 3\n")
     assert main(["solve", str(bad)]) == 2
     assert "unknown key" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("suffix", [".vtu", ".msh", ".xdmf", ".vtk", ".inp"])
+def test_mesh_write_read_roundtrip_leaves_one_file(tmp_path, suffix):
+    """Mesh.write is atomic and self-contained: exactly the named file appears (an XDMF file
+    keeps its data inline, no sidecar named after the temporary file), and reads back."""
+    from constitutive.fem import Mesh
+
+    mesh = distort(box((2, 3, 2)), 0.1, seed=1)
+    path = tmp_path / f"part{suffix}"
+    mesh.write(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
+    back = Mesh.read(path)
+    np.testing.assert_allclose(back.points, mesh.points, atol=1e-12)
+    np.testing.assert_array_equal(back.cells, mesh.cells)
+
+
+def test_mesh_write_unknown_suffix_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="mesh format"):
+        box((1, 1, 1)).write(tmp_path / "part.foo")
+    assert list(tmp_path.iterdir()) == []

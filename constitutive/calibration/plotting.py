@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
-
 import numpy as np
 
 from .. import driver
+from ..atomic import atomic_write
 
 _XLABEL = {"uniaxial": "stretch", "equibiaxial": "stretch", "pure_shear": "stretch",
            "simple_shear": "amount of shear", "biaxial": "varied stretch", "general": "point"}
@@ -71,14 +69,7 @@ def plot_fit(result, path, n: int = 120) -> None:
             ax.legend(fontsize=7)
     fig.suptitle(f"{result.model}: data (markers) vs model (lines)", fontsize=10)
     fig.tight_layout()
-    path = os.fspath(path)
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=os.path.dirname(os.path.abspath(path)))
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=110, format="png")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)

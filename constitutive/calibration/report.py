@@ -25,6 +25,7 @@ import warnings
 
 import numpy as np
 
+from ..atomic import write_text_atomic
 from .fitting import FitWarning, evaluate, fit
 from .starts import start_values
 
@@ -172,10 +173,7 @@ def main(argv=None) -> int:
     out.pop("_dir")
     out["wall_time"] = time.perf_counter() - t0
     path = os.path.join(args.output_dir, "calibration_report.json")
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(out, f, indent=1)
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(out, indent=1))
     print(f"\nwrote {path} ({out['wall_time']:.0f} s)")
     return 0
 

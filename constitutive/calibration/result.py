@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from ..atomic import atomic_write, write_text_atomic
 
 
 @dataclass
@@ -41,13 +41,6 @@ def _clean(v):
     if isinstance(v, (np.integer, np.bool_)):
         return v.item()
     return v
-
-
-def _atomic(path, suffix: str):
-    path = os.fspath(path)
-    fd, tmp = tempfile.mkstemp(suffix=suffix, dir=os.path.dirname(os.path.abspath(path)))
-    os.close(fd)
-    return path, tmp
 
 
 @dataclass
@@ -158,23 +151,15 @@ class FitResult:
 
     def save_json(self, path) -> None:
         """Write :meth:`to_dict` as JSON (atomic)."""
-        path, tmp = _atomic(path, ".json.tmp")
-        try:
-            with open(tmp, "w") as f:
-                json.dump(self.to_dict(), f, indent=2)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        write_text_atomic(path, json.dumps(self.to_dict(), indent=2))
 
     def save_hdf5(self, path) -> None:
         """Write the result as HDF5 (atomic): attributes, free-parameter datasets, predictions."""
         import h5py
 
-        path, tmp = _atomic(path, ".h5.tmp")
         d = self.to_dict()
-        try:
+
+        def writer(tmp: str) -> None:
             with h5py.File(tmp, "w") as f:
                 f.attrs["format"] = "constitutive-fit"
                 for k in ("model", "cost", "success", "message", "nfev", "rank", "condition_number",
@@ -193,11 +178,8 @@ class FitResult:
                                     max_rel_error=e.max_rel_error, rmse=e.rmse)
                     ge.create_dataset("data", data=e.data)
                     ge.create_dataset("prediction", data=e.prediction)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+
+        atomic_write(path, writer)
 
     def plot(self, path, n: int = 120) -> None:
         """Plot data (markers) and model (lines) per mode into a PNG (matplotlib, Agg)."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..atomic import atomic_write
 from .elements import Element, get_element
 
 Predicate = Callable[[np.ndarray], np.ndarray]
@@ -131,9 +132,12 @@ class Mesh:
     def write(self, path: str | os.PathLike, point_data=None, cell_data=None) -> None:
         """Write with meshio (format from the suffix: .vtu, .msh, .xdmf, ...), atomically."""
         path = os.fspath(path)
-        tmp = _tmp_name(path)
-        self.to_meshio(point_data, cell_data).write(tmp, file_format=_format_of(path))
-        os.replace(tmp, path)
+        fmt = _format_of(path)
+        # XDMF inline (XML data): one self-contained file that can be renamed atomically (the
+        # default HDF5 sidecar would keep the temporary file's name)
+        extra = {"data_format": "XML"} if fmt == "xdmf" else {}
+        mesh = self.to_meshio(point_data, cell_data)
+        atomic_write(path, lambda tmp: mesh.write(tmp, file_format=fmt, **extra))
 
     @classmethod
     def from_meshio(cls, m, cell_type: str | None = None) -> Mesh:
@@ -173,11 +177,13 @@ class Mesh:
         return cls.from_meshio(meshio.read(path), cell_type)
 
 
-def _format_of(path: str) -> str | None:
-    ext = os.path.splitext(path)[1].lower()
-    return {".vtu": "vtu", ".msh": "gmsh", ".xdmf": "xdmf", ".vtk": "vtk", ".xml": "dolfin-xml"}.get(ext)
+def _format_of(path: str) -> str:
+    """meshio file format from the suffix (``.msh`` is written as Gmsh)."""
+    import meshio
 
-
-def _tmp_name(path: str) -> str:
-    root, ext = os.path.splitext(path)
-    return f"{root}.tmp{os.getpid()}{ext}"
+    name = path.lower()
+    for ext, formats in sorted(meshio.extension_to_filetypes.items(), key=lambda kv: -len(kv[0])):
+        if name.endswith(ext):
+            return "gmsh" if ext == ".msh" else formats[0]
+    raise ValueError(f"path: cannot tell the mesh format of {path!r}; expected a suffix meshio "
+                     f"writes, e.g. .vtu, .msh, .xdmf, .vtk, .inp")

@@ -15,12 +15,7 @@ import os
 import numpy as np
 import torch
 
-
-def _atomic_write_text(path: str, text: str) -> None:
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+from ..atomic import atomic_write, write_text_atomic
 
 
 def cell_fields(F: torch.Tensor, P: torch.Tensor) -> dict[str, np.ndarray]:
@@ -90,7 +85,7 @@ class Writer:
                       for t, f in self.entries]
             lines += ["  </Collection>", "</VTKFile>", ""]
             pvd = os.path.join(self.directory, f"{self.name}.pvd")
-            _atomic_write_text(pvd, "\n".join(lines))
+            write_text_atomic(pvd, "\n".join(lines))
             files += [os.path.join(self.directory, f) for _, f in self.entries] + [pvd]
         elif self._xdmf is not None:
             self._xdmf.__exit__(None, None, None)
@@ -122,16 +117,18 @@ def write_history(result, directory: str, name: str = "solution", plot=None) -> 
     ``plot = (dirichlet name, component)``; returns the paths written."""
     rows = history_rows(result)
     csv_path = os.path.join(directory, f"{name}_reactions.csv")
-    tmp = f"{csv_path}.tmp{os.getpid()}"
-    with open(tmp, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    os.replace(tmp, csv_path)
+
+    def write_csv(tmp: str) -> None:
+        with open(tmp, "w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+
+    atomic_write(csv_path, write_csv)
     log = [{"t": s.t, "iterations": s.iterations, "residuals": s.residuals, "energies": s.energies,
             "cutbacks": s.cutbacks} for s in result.steps]
     json_path = os.path.join(directory, f"{name}.json")
-    _atomic_write_text(json_path, json.dumps({"history": rows, "newton_log": log,
+    write_text_atomic(json_path, json.dumps({"history": rows, "newton_log": log,
                                               "timings": result.timings,
                                               "linear_solver": result.linear_solver}, indent=1))
     files = [csv_path, json_path]
@@ -161,8 +158,8 @@ def plot_reaction(result, directory: str, name: str, bc: str, component: int = 0
     ax.grid(True, alpha=0.3)
     fig.tight_layout()
     path = os.path.join(directory, f"{name}_reaction.png")
-    tmp = f"{path[:-4]}.tmp{os.getpid()}.png"
-    fig.savefig(tmp, dpi=120)
-    plt.close(fig)
-    os.replace(tmp, path)
+    try:
+        atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=120, format="png"))
+    finally:
+        plt.close(fig)
     return path
