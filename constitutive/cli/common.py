@@ -18,6 +18,17 @@ def add_model_arguments(p: argparse.ArgumentParser, positional: bool = True) -> 
     )
 
 
+def split_pairs(items: list[str], flag: str) -> list[tuple[str, str]]:
+    """``["A=1", "b = x"]`` -> ``[("A", "1"), ("b", "x")]``; a clear error names ``flag``."""
+    pairs = []
+    for item in items:
+        if "=" not in item:
+            raise ValueError(f"{flag}: expected NAME=VALUE, got {item!r}")
+        name, raw = item.split("=", 1)
+        pairs.append((name.strip(), raw.strip()))
+    return pairs
+
+
 def parse_params(items: list[str]) -> dict:
     """Parse ``NAME=VALUE`` strings; VALUE is a number, ``a,b,c`` or a JSON list.
 
@@ -25,11 +36,7 @@ def parse_params(items: list[str]) -> dict:
     (``--param volumetric=J-1``); the model then checks it against its allowed choices.
     """
     out = {}
-    for item in items:
-        if "=" not in item:
-            raise ValueError(f"--param: expected NAME=VALUE, got {item!r}")
-        name, raw = item.split("=", 1)
-        name, raw = name.strip(), raw.strip()
+    for name, raw in split_pairs(items, "--param"):
         try:
             value = json.loads(raw) if raw.startswith("[") else (
                 [float(x) for x in raw.split(",")] if "," in raw else float(raw)

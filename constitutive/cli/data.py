@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from .common import split_pairs
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser("data", help="import CSV into HDF5 experiment files, inspect them")
@@ -37,12 +39,7 @@ def run_import(args) -> int:
 
     if args.name and len(args.name) != len(args.csv):
         raise ValueError(f"--name: give one name per CSV file ({len(args.csv)}), got {len(args.name)}")
-    where = {}
-    for item in args.where:
-        if "=" not in item:
-            raise ValueError(f"--where: expected COLUMN=VALUE, got {item!r}")
-        k, v = item.split("=", 1)
-        where[k.strip()] = v.strip()
+    where = dict(split_pairs(args.where, "--where"))
     columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
     exps = read_experiments(args.output) if args.append and os.path.exists(args.output) else []
     for k, path in enumerate(args.csv):

@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 
-from .common import add_model_arguments, make_model
+from .common import add_model_arguments, make_model, split_pairs
 
 _DATASETS = ("F", "E")
 
@@ -98,12 +98,7 @@ def run(args) -> int:
     from constitutive.abaqus_cards import abaqus_material_card
     from constitutive.export import export_tangents, write_text_atomic
 
-    options = {}
-    for item in args.option:
-        if "=" not in item:
-            raise ValueError(f"--option: expected NAME=VALUE, got {item!r}")
-        key, value = item.split("=", 1)
-        options[key.strip()] = value.strip()
+    options = dict(split_pairs(args.option, "--option"))
     mat = make_model(args.model, args.param, **options)
     if args.abaqus_card:
         text = abaqus_material_card(mat, name=args.card_name)
