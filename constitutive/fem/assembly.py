@@ -28,13 +28,14 @@ class Geometry:
     dN : (ne, nq, nen, 3) shape-function gradients w.r.t. X
     dV : (ne, nq) ``det(dX/dxi) * weight``
     N : (nq, nen) shape functions at the points
+    dN_dxi : (nq, nen, 3) shape-function gradients w.r.t. the reference coordinates
     """
 
     def __init__(self, mesh: Mesh, rule=None):
         el = mesh.element
         self.points, self.weights = rule if rule is not None else el.default_rule()
-        self.N, dN_dxi = el.evaluate(self.points)
-        self.dN, self.dV = reference_gradients(mesh.points[mesh.cells], dN_dxi, self.weights)
+        self.N, self.dN_dxi = el.evaluate(self.points)
+        self.dN, self.dV = reference_gradients(mesh.points[mesh.cells], self.dN_dxi, self.weights)
         self.ncells, self.nqp = self.dV.shape
         self.nen = el.nen
 
