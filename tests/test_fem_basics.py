@@ -106,3 +106,31 @@ def test_meshio_roundtrip(tmp_path, suffix, cell_type):
     np.testing.assert_allclose(back.points, m.points)
     np.testing.assert_array_equal(back.cells, m.cells)
     assert back.volume() == pytest.approx(m.volume())
+
+
+@pytest.mark.parametrize("nen, nq, g", [(8, 8, 3), (4, 1, 3), (10, 4, 3), (8, 8, 6)])
+def test_compiled_element_stiffness_equals_the_index_sums(nen, nq, g):
+    """The C kernel and the torch products both equal K[e,a,i,k,b] = sum_q dN_aJ A_iJkL dN_bL dV,
+    written here as a plain einsum (hexahedra, tetrahedra, quadratic tetrahedra, F-bar's g = 6)."""
+    import torch
+
+    from constitutive.fem import assembly, ckernel
+    from constitutive.fast._cbuild import compiler
+
+    rng = np.random.default_rng(nen * 100 + g)
+    ne = 150
+    A = torch.from_numpy(rng.standard_normal((ne, nq, 3, g, 3, g)))
+    dN = torch.from_numpy(rng.standard_normal((ne, nq, nen, g)))
+    dV = torch.from_numpy(rng.uniform(0.1, 1.0, (ne, nq)))
+    ref = torch.einsum("eqaJ,eqiJkL,eqbL,eq->eaikb", dN, A, dN, dV)
+    used = assembly.element_stiffness(A, dN, dV)
+    np.testing.assert_allclose(used.numpy(), ref.numpy(), rtol=0, atol=1e-13 * float(ref.abs().max()))
+    if compiler() is None:
+        pytest.skip("no C compiler: the torch path was checked")
+    np.testing.assert_allclose(ckernel.element_stiffness_c(A, dN, dV).numpy(), ref.numpy(),
+                               rtol=0, atol=1e-13 * float(ref.abs().max()))
+    from constitutive import fast
+
+    with fast.disabled():
+        torch_path = assembly.element_stiffness(A, dN, dV)
+    np.testing.assert_allclose(torch_path.numpy(), ref.numpy(), rtol=0, atol=1e-13 * float(ref.abs().max()))

@@ -17,7 +17,12 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from .ckernel import available as ckernel_available
+from .ckernel import element_stiffness_c
 from .mesh import Mesh
+
+#: meshes with fewer elements keep the torch products (nothing to gain from compiling)
+C_KERNEL_MIN_ELEMENTS = 64
 
 
 class Geometry:
@@ -87,7 +92,14 @@ def element_stiffness(A: torch.Tensor, dNa: torch.Tensor, dV: torch.Tensor,
     formulation, g = 6 for F-bar (gradients at the point and at the element centre). The
     layout ``(a, i, k, b)`` is the one produced by two batched matrix products without a copy
     of the large intermediate; :func:`element_matrix` gives the usual (ne, 3 nen, 3 nen) matrix.
+    For float64 CPU tensors (and ``dNb`` not given) the compiled kernel of :mod:`.ckernel`
+    computes the same sums about five times faster.
     """
+    if dNb is None and _use_c_kernel(A, dNa):
+        try:
+            return element_stiffness_c(A, dNa, dV)
+        except (RuntimeError, OSError):  # no working compiler: the torch products below
+            pass
     dNb = dNa if dNb is None else dNb
     ne, nq, nen, g = dNa.shape
     # U[(e,q), (J,i,k), b] = sum_L A[e,q,i,J,k,L] dNb[e,q,b,L]
@@ -96,6 +108,13 @@ def element_stiffness(A: torch.Tensor, dNa: torch.Tensor, dV: torch.Tensor,
     # K[e, a, (i,k,b)] = sum_{q,J} dNa[e,q,a,J] dV[e,q] U[e,(q,J),(i,k,b)]
     G = (dNa * dV[..., None, None]).permute(0, 2, 1, 3).reshape(ne, nen, nq * g)
     return torch.bmm(G, U).reshape(ne, nen, 3, 3, nen)
+
+
+def _use_c_kernel(A: torch.Tensor, dN: torch.Tensor) -> bool:
+    """The compiled kernel serves float64 CPU tensors outside autograd (see :mod:`.ckernel`)."""
+    plain = all(t.dtype == torch.float64 and t.device.type == "cpu" and not t.requires_grad
+                for t in (A, dN))
+    return plain and dN.shape[0] >= C_KERNEL_MIN_ELEMENTS and ckernel_available()
 
 
 def element_matrix(K: torch.Tensor) -> torch.Tensor:
