@@ -134,3 +134,24 @@ def test_compiled_element_stiffness_equals_the_index_sums(nen, nq, g):
     with fast.disabled():
         torch_path = assembly.element_stiffness(A, dN, dV)
     np.testing.assert_allclose(torch_path.numpy(), ref.numpy(), rtol=0, atol=1e-13 * float(ref.abs().max()))
+
+
+def test_compiled_element_stiffness_out_argument():
+    """``out`` is filled in place (same values as a fresh array); a wrong buffer is refused."""
+    import torch
+
+    from constitutive.fast._cbuild import compiler
+    from constitutive.fem import ckernel
+
+    if compiler() is None:
+        pytest.skip("no C compiler")
+    rng = np.random.default_rng(3)
+    A = torch.from_numpy(rng.standard_normal((70, 8, 3, 3, 3, 3)))
+    dN = torch.from_numpy(rng.standard_normal((70, 8, 8, 3)))
+    dV = torch.from_numpy(rng.uniform(0.1, 1.0, (70, 8)))
+    out = torch.full((70, 8, 3, 3, 8), np.nan)
+    K = ckernel.element_stiffness_c(A, dN, dV, out=out)
+    assert K.data_ptr() == out.data_ptr()
+    np.testing.assert_array_equal(out.numpy(), ckernel.element_stiffness_c(A, dN, dV).numpy())
+    with pytest.raises(ValueError, match="out: expected a contiguous float64 tensor of shape"):
+        ckernel.element_stiffness_c(A, dN, dV, out=torch.empty(70, 8, 3, 3, 7))

@@ -100,16 +100,25 @@ def available() -> bool:
     return fast.enabled() and compiler() is not None
 
 
-def element_stiffness_c(A: torch.Tensor, dN: torch.Tensor, dV: torch.Tensor) -> torch.Tensor:
+def element_stiffness_c(A: torch.Tensor, dN: torch.Tensor, dV: torch.Tensor,
+                        out: torch.Tensor | None = None) -> torch.Tensor:
     """Element matrices (ne, nen, 3, 3, nen), layout ``(a, i, k, b)``, by the compiled kernel.
 
     ``A`` (ne, nq, 3, g, 3, g), ``dN`` (ne, nq, nen, g), ``dV`` (ne, nq); float64 CPU tensors.
+    ``out``: optional contiguous float64 (ne, nen, 3, 3, nen) array written in place.
     Raises ``RuntimeError`` if the kernel cannot be compiled.
     """
     ne, nq, nen, g = dN.shape
     fn = _kernel(nen, nq, g)
     A, dN, dV = (t.detach().contiguous() for t in (A, dN, dV))
-    K = torch.empty(ne, nen, 3, 3, nen, dtype=torch.float64)
+    shape = (ne, nen, 3, 3, nen)
+    if out is None:
+        K = torch.empty(shape, dtype=torch.float64)
+    elif tuple(out.shape) != shape or out.dtype != torch.float64 or not out.is_contiguous():
+        raise ValueError(f"out: expected a contiguous float64 tensor of shape {shape}, got "
+                         f"{out.dtype} {tuple(out.shape)}")
+    else:
+        K = out
     threads = max(1, min(torch.get_num_threads(), ne // MIN_ELEMENTS_PER_THREAD))
     sz = 8
     sA, sN, sV, sK = 9 * g * g * nq, nen * g * nq, nq, 9 * nen * nen

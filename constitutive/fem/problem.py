@@ -83,6 +83,7 @@ class Problem:
         self.pressures: list[Pressure] = []
         self.body_forces: list[BodyForce] = []
         self._pattern = None
+        self._work: dict[str, torch.Tensor] = {}  # tangent-sized arrays reused every iteration
 
     # ------------------------------------------------------------------ definition
     def displace(self, where, value, components=(0, 1, 2), name: str | None = None) -> Dirichlet:
@@ -201,6 +202,13 @@ class Problem:
             raise ElementInversion(f"det F <= 0 in element {bad} (min {float(J.min()):.3g})")
         return F
 
+    def _workspace(self, name: str, shape: tuple[int, ...]) -> torch.Tensor:
+        """A float64 work array of ``shape`` kept between evaluations (contents overwritten)."""
+        buf = self._work.get(name)
+        if buf is None or tuple(buf.shape) != shape:
+            buf = self._work[name] = torch.empty(shape, dtype=self.dtype)
+        return buf
+
     def evaluate(self, u: np.ndarray, t: float, tangent: bool = True) -> State:
         """Residual (ndof,) and, if ``tangent``, the free-free CSR tangent at ``u``.
 
@@ -230,7 +238,11 @@ class Problem:
             Fm = F
         t1 = time.perf_counter()
         if tangent:
-            P, A = self.material.pk1_tangent(Fm.reshape(-1, 3, 3))
+            # A is consumed below (element matrices), so its 40 MB-per-8000-hexahedra buffer is
+            # reused (no page faults); P is kept in the returned state and allocated afresh
+            P = torch.empty(ne * nq, 3, 3, dtype=Fm.dtype)
+            P, A = self.material.pk1_tangent(Fm.reshape(-1, 3, 3),
+                                             out=(P, self._workspace("A", (ne * nq, 3, 3, 3, 3))))
             A = A.reshape(ne, nq, 3, 3, 3, 3)
         else:
             P, A = self.material.pk1(Fm.reshape(-1, 3, 3)), None
@@ -249,7 +261,8 @@ class Problem:
                 A_eff, Rk = fb.tangent_parts(F, P, A, alpha, J, v, self.dN, self.dV)
                 Ke = asm.element_stiffness(A_eff, self.dN, self.dV) + Rk
             else:
-                Ke = asm.element_stiffness(A, self.dN, self.dV)
+                Ke = asm.element_stiffness(A, self.dN, self.dV, out=self._workspace(
+                    "Ke", (ne, self.geometry.nen, 3, 3, self.geometry.nen)))
             data = self._pattern.assemble_data(Ke)
             x = self.mesh.points + u.reshape(-1, 3)
             for load, pos in zip(self.pressures, self._pressure_maps, strict=True):
