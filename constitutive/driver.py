@@ -223,11 +223,20 @@ def solve(material, path: LoadPath, rtol: float = 1e-11, max_iter: int = 40,
 
 
 def measured(result_P: torch.Tensor, F: torch.Tensor, mode: str, stress_measure: str) -> torch.Tensor:
-    """The measured stress component(s) of a mode: (n,) or (n,2) or (n,3,3)."""
+    """The measured stress component(s) of a mode: (n,) or (n,2) or (n,3,3).
+
+    ``stress_measure``: ``nominal`` (= ``pk1``), ``cauchy``, or for mode ``biaxial``
+    ``cauchy_difference`` (``sigma11 - sigma22``, (n,)).
+    """
+    if stress_measure not in ("nominal", "pk1", "cauchy", "cauchy_difference"):
+        raise ValueError(f"stress_measure: expected 'nominal', 'cauchy' or 'cauchy_difference', "
+                         f"got {stress_measure!r}")
     S = result_P if stress_measure in ("nominal", "pk1") else result_P @ F.transpose(-1, -2) / det(F)[
         ..., None, None]
-    if stress_measure not in ("nominal", "pk1", "cauchy"):
-        raise ValueError(f"stress_measure: expected 'nominal' or 'cauchy', got {stress_measure!r}")
+    if stress_measure == "cauchy_difference":
+        if mode != "biaxial":
+            raise ValueError(f"stress_measure 'cauchy_difference' needs mode 'biaxial', got {mode!r}")
+        return S[:, 0, 0] - S[:, 1, 1]
     if mode == "general":
         return S
     comps = MEASURED[mode]

@@ -26,7 +26,9 @@ biaxial         F = diag(l1, l2, .)           stretch (n,2)       (n,2) componen
 general         F prescribed                  F (n,3,3)           (n,3,3) full tensor
 ==============  ============================  ==================  =========================
 
-``stress_measure`` is ``nominal`` (= ``pk1``, force per undeformed area) or ``cauchy``.
+``stress_measure`` is ``nominal`` (= ``pk1``, force per undeformed area) or ``cauchy``; for
+mode ``biaxial`` also ``cauchy_difference``: ``stress`` (n,) holds ``sigma11 - sigma22`` (the
+quantity reported by Jones & Treloar 1975, independent of the hydrostatic pressure).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from .atomic import atomic_write
 FORMAT_NAME = "constitutive-experiments"
 FORMAT_VERSION = 1
 MODES = ("uniaxial", "equibiaxial", "pure_shear", "simple_shear", "biaxial", "general")
-STRESS_MEASURES = ("nominal", "pk1", "cauchy")
+STRESS_MEASURES = ("nominal", "pk1", "cauchy", "cauchy_difference")
 #: stress units and their value in Pa
 UNITS = {
     "Pa": 1.0, "N/m^2": 1.0, "kPa": 1e3, "MPa": 1e6, "N/mm^2": 1e6, "GPa": 1e9,
@@ -184,6 +186,11 @@ def _shape(tail: tuple) -> str:
 
 def _validate_shapes(e: Experiment) -> None:
     key, ctrl_tail, stress_tail = _REQUIRED[e.mode]
+    if e.stress_measure == "cauchy_difference":
+        if e.mode != "biaxial":
+            raise ValueError(f"{e.name}: stress_measure 'cauchy_difference' (sigma11 - sigma22) is "
+                             f"defined for mode 'biaxial' only, got mode {e.mode!r}")
+        stress_tail = ()
     ctrl = getattr(e, key)
     if ctrl is None:
         raise ValueError(f"{e.name}: mode {e.mode!r} needs dataset {key!r}")

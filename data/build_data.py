@@ -1,8 +1,11 @@
-"""Rebuild data/treloar.h5, data/kawabata1981.h5 and data/budday2017.h5 from the reference CSVs.
+"""Rebuild data/treloar.h5, data/kawabata1981.h5, data/jones_treloar1975.h5 and data/budday2017.h5
+from the reference CSVs.
 
     python data/build_data.py [REFERENCE_DIR]     (default /work/shared/reference-data)
 
-All sets are nominal (1st Piola-Kirchhoff) stress, MPa (rubber) or kPa (brain); provenance
+All sets are nominal (1st Piola-Kirchhoff) stress, MPa (rubber) or kPa (brain), except the
+Jones & Treloar (1975) biaxial curves, which give the Cauchy stress difference sigma11 - sigma22
+(stress_measure ``cauchy_difference``); provenance
 (the CSV header comments: publication, digitisation source and commit) is stored in each
 group's ``source`` attribute.
 """
@@ -53,6 +56,28 @@ def kawabata(ref: str) -> None:
                       title="Kawabata et al. (1981) isoprene rubber, general biaxial", source=KAWABATA)
 
 
+JONES = ("Jones, D.F., Treloar, L.R.G. (1975) The properties of rubber in pure homogeneous strain. "
+         "J. Phys. D: Appl. Phys. 8:1285-1304.")
+
+
+def jones_treloar(ref: str) -> None:
+    exps = [experiment_from_csv(os.path.join(ref, "jones_treloar1975_UT.csv"), "uniaxial", "nominal",
+                                "MPa", name="uniaxial", description="Jones & Treloar (1975) uniaxial "
+                                "tension, natural rubber")]
+    path = os.path.join(ref, "jones_treloar1975_biaxial.csv")
+    comments, header, rows = read_csv(path)
+    for l2 in dict.fromkeys(r[0] for r in rows):
+        # columns: lambda2 (fixed), lambda1 (varied), lambda3, sigma11 - sigma22; stored with
+        # stretch = (lambda1, lambda2)
+        exps.append(experiment_from_csv(
+            path, "biaxial", "cauchy_difference", "MPa", name=f"biaxial_lambda2_{float(l2):.3f}",
+            where={0: l2}, columns=[1, 0, 3],
+            description=f"Jones & Treloar (1975) pure homogeneous strain: lambda2 = {l2} fixed, "
+                        "lambda1 varied; stress = Cauchy sigma11 - sigma22"))
+    write_experiments(os.path.join(HERE, "jones_treloar1975.h5"), exps,
+                      title="Jones & Treloar (1975) natural rubber, pure homogeneous strain", source=JONES)
+
+
 BUDDAY = ("Budday, S. et al. (2017) Mechanical characterization of human brain tissue. Acta Biomaterialia "
           "48:319-340. Quasi-static loading curves averaged per region.")
 REGIONS = {"CX": "cortex", "BG": "basal_ganglia", "CR": "corona_radiata", "CC": "corpus_callosum"}
@@ -77,5 +102,7 @@ if __name__ == "__main__":
     ref = sys.argv[1] if len(sys.argv) > 1 else "/work/shared/reference-data"
     treloar(ref)
     kawabata(ref)
+    jones_treloar(ref)
     budday(ref)
-    print("wrote", *(os.path.join(HERE, f) for f in ("treloar.h5", "kawabata1981.h5", "budday2017.h5")))
+    print("wrote", *(os.path.join(HERE, f) for f in ("treloar.h5", "kawabata1981.h5", "jones_treloar1975.h5",
+                                                     "budday2017.h5")))

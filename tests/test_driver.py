@@ -152,3 +152,21 @@ def test_predict_and_bad_input():
         driver.uniaxial([1.0, -0.5])
     with pytest.raises(ValueError, match="unknown mode"):
         driver.load_path("torsion", [1.0])
+
+
+@pytest.mark.parametrize("c10, c01", [(0.4, 0.0), (0.3, 0.08)])
+def test_biaxial_cauchy_difference_closed_form(c10, c01):
+    """Incompressible Mooney-Rivlin, F = diag(l1, l2, 1/(l1 l2)), sigma33 = 0:
+    sigma11 - sigma22 = 2 (l1^2 - l2^2)(C10 + C01 l3^2), independent of the pressure
+    (neo-Hooke for C01 = 0: mu (l1^2 - l2^2) with mu = 2 C10)."""
+    mat = materials.get("mooney-rivlin-incompressible", c10=c10, c01=c01)
+    lam = np.array([[0.5, 1.0], [1.2, 1.0], [2.0, 1.5], [1.3, 2.6], [3.0, 2.3]])
+    got = driver.predict(mat, "biaxial", lam, "cauchy_difference").numpy()
+    l1, l2 = lam.T
+    l3 = 1.0 / (l1 * l2)
+    np.testing.assert_allclose(got, 2 * (l1**2 - l2**2) * (c10 + c01 * l3**2), rtol=1e-11, atol=1e-13)
+    # the same from the full Cauchy stress of the solved state
+    sig = driver.predict(mat, "biaxial", lam, "cauchy").numpy()
+    np.testing.assert_allclose(got, sig[:, 0] - sig[:, 1], rtol=1e-12, atol=1e-14)
+    with pytest.raises(ValueError, match="cauchy_difference"):
+        driver.predict(mat, "uniaxial", [1.5], "cauchy_difference")

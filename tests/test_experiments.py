@@ -129,3 +129,26 @@ def test_shipped_treloar():
     brain = read_experiments(os.path.join(DATA, "budday2017.h5"))
     assert len(brain) == 12 and {e.units for e in brain} == {"kPa"}
     assert {e.mode for e in brain} == {"uniaxial", "simple_shear"}
+
+
+def test_cauchy_difference_measure_and_shipped_jones_treloar():
+    """``cauchy_difference`` (sigma11 - sigma22, (n,)) is a biaxial-only measure; the shipped
+    Jones & Treloar (1975) file holds the reference CSV's numbers unchanged."""
+    lam = np.c_[[1.0, 1.5], [1.2, 1.2]]
+    e = Experiment("bd", "biaxial", stress=[0.0, 0.3], stretch=lam, stress_measure="cauchy_difference")
+    assert e.stress.shape == (2,)
+    with pytest.raises(ValueError, match="defined for mode 'biaxial' only"):
+        Experiment("u", "uniaxial", stress=[0.1], stretch=[1.1], stress_measure="cauchy_difference")
+    with pytest.raises(ValueError, match="dataset 'stress' must have shape"):
+        Experiment("bd", "biaxial", stress=np.c_[[0.0, 0.3], [0.0, 0.3]], stretch=lam,
+                   stress_measure="cauchy_difference")
+    exps = read_experiments(os.path.join(DATA, "jones_treloar1975.h5"))
+    bi = [x for x in exps if x.mode == "biaxial"]
+    assert len(bi) == 5 and {x.stress_measure for x in bi} == {"cauchy_difference"}
+    assert [float(x.stretch[0, 1]) for x in bi] == [1.0, 1.502, 1.984, 2.295, 2.623]
+    if os.path.isdir(REF):
+        ref = np.loadtxt(os.path.join(REF, "jones_treloar1975_biaxial.csv"), delimiter=",", comments="#",
+                         skiprows=4)
+        np.testing.assert_array_equal(np.concatenate([x.stretch[:, 0] for x in bi]), ref[:, 1])
+        np.testing.assert_array_equal(np.concatenate([x.stretch[:, 1] for x in bi]), ref[:, 0])
+        np.testing.assert_array_equal(np.concatenate([x.stress for x in bi]), ref[:, 3])

@@ -114,8 +114,8 @@ def test_compiled_element_stiffness_equals_the_index_sums(nen, nq, g):
     written here as a plain einsum (hexahedra, tetrahedra, quadratic tetrahedra, F-bar's g = 6)."""
     import torch
 
-    from constitutive.fem import assembly, ckernel
     from constitutive.fast._cbuild import compiler
+    from constitutive.fem import assembly, ckernel
 
     rng = np.random.default_rng(nen * 100 + g)
     ne = 150

@@ -48,7 +48,9 @@ def _all_modes():
             Experiment("ut", "uniaxial", stress=lam, stretch=lam),
             Experiment("et", "equibiaxial", stress=lam, stretch=lam, stress_measure="cauchy"),
             Experiment("ss", "simple_shear", stress=lam, shear=lam - 1.0),
-            Experiment("bt", "biaxial", stress=np.c_[lam, lam], stretch=np.c_[lam, 1.0 / np.sqrt(lam)])]
+            Experiment("bt", "biaxial", stress=np.c_[lam, lam], stretch=np.c_[lam, 1.0 / np.sqrt(lam)]),
+            Experiment("bd", "biaxial", stress=lam - 1.0, stretch=np.c_[lam, 1.1 * np.ones(3)],
+                       stress_measure="cauchy_difference")]
 
 
 @pytest.mark.parametrize("name,params,tol", [
@@ -193,3 +195,18 @@ def test_cli_fit(tmp_path, capsys):
     d = json.loads((tmp_path / "o.json").read_text())
     assert rc == 0 and d["parameters"]["mu"][1] == 0.001 and "mu[1]" not in d["labels"]
     assert min(e["r2"] for e in d["experiments"]) > 0.985
+
+
+def test_jones_treloar_cauchy_difference_fit():
+    """Jones & Treloar (1975): uniaxial nominal stress and five pure-homogeneous-strain curves
+    given as Cauchy sigma11 - sigma22 (lambda2 fixed at 1 ... 2.62), fitted together by
+    Mooney-Rivlin. The stress difference is free of the pressure, so the fit needs no pressure
+    data; every curve is reproduced with R^2 > 0.94 (0.999 for lambda2 = 1) and the result
+    is Drucker-stable."""
+    exps = load_experiments(os.path.join(os.path.dirname(TRELOAR), "jones_treloar1975.h5"))
+    assert [e.stress_measure for e in exps].count("cauchy_difference") == 5
+    assert sum(e.n for e in exps) == 33 + 167
+    res = fit("mooney-rivlin-incompressible", exps)
+    r2 = {e.name: e.r2 for e in res.experiments}
+    assert min(r2.values()) > 0.94 and r2["biaxial_lambda2_1.000"] > 0.998, r2
+    assert res.stable

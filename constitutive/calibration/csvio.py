@@ -81,6 +81,9 @@ def experiment_from_csv(path, mode: str, stress_measure: str = "nominal", units:
         if not rows:
             raise ValueError(f"{path}: no rows with {col} == {val!r}")
     need = N_COLUMNS[mode]
+    k = need // 2  # control columns
+    if str(stress_measure).strip().lower() == "cauchy_difference":
+        need = k + 1  # biaxial: lambda1, lambda2, sigma11 - sigma22
     ncol = len(rows[0])
     if columns is None:
         skip = {_column(c, header, path) for c in (where or {})}
@@ -93,13 +96,13 @@ def experiment_from_csv(path, mode: str, stress_measure: str = "nominal", units:
         data = np.array([[float(r[c]) for c in cols] for r in rows])
     except (ValueError, IndexError) as exc:
         raise ValueError(f"{path}: non-numeric or missing value in the selected columns: {exc}") from exc
-    k = need // 2
     ctrl, stress = data[:, :k], data[:, k:]
     key = {"simple_shear": "shear", "general": "F"}.get(mode, "stretch")
     if mode == "general":
         ctrl, stress = ctrl.reshape(-1, 3, 3), stress.reshape(-1, 3, 3)
-    elif k == 1:
-        ctrl, stress = ctrl[:, 0], stress[:, 0]
+    else:
+        ctrl = ctrl[:, 0] if k == 1 else ctrl
+        stress = stress[:, 0] if stress.shape[1] == 1 else stress
     if source is None:
         source = " ".join(comments + [f"(imported from {os.path.basename(os.fspath(path))})"])
     name = name or os.path.splitext(os.path.basename(os.fspath(path)))[0]

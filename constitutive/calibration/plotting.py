@@ -24,7 +24,7 @@ def _dense_curve(material, e, n: int):
         lam = np.stack([np.interp(t, np.arange(e.n), e.stretch[:, i]) for i in range(2)], -1)
         j = int(np.argmax(np.ptp(e.stretch, 0)))
         y = driver.predict(material, "biaxial", lam, e.stress_measure).detach().cpu().numpy()
-        return lam[:, j], y
+        return lam[:, j], y.reshape(n, -1)
     return None
 
 
@@ -63,7 +63,9 @@ def plot_fit(result, path, n: int = 120) -> None:
         count = sum(r.mode == mode for r in result.experiments)
         ax.set_title(mode.replace("_", " ") + (f" ({count} experiments)" if count > 1 else ""))
         ax.set_xlabel(_XLABEL[mode] if mode != "general" else "measured stress")
-        ax.set_ylabel(f"stress [{result.units}]" if mode != "general" else "model stress")
+        measures = {exps[r.name].stress_measure for r in result.experiments if r.mode == mode}
+        label = "sigma11 - sigma22" if measures == {"cauchy_difference"} else "stress"
+        ax.set_ylabel(f"{label} [{result.units}]" if mode != "general" else "model stress")
         ax.grid(alpha=0.3)
         if count <= 6:
             ax.legend(fontsize=7)

@@ -46,16 +46,23 @@ def _grad(out, x, retain_graph=True):
     return torch.zeros_like(x) if g is None else g
 
 
+_DIFF, _ZERO = 18, 19  # output columns: sigma11 - sigma22, and the zero used for padding
+
+
 def _selection(experiments: list[Experiment]) -> tuple[torch.Tensor, list[int]]:
-    """Per point, indices into ``[P.flat (9), sigma.flat (9), 0]`` of its measured components."""
+    """Per point, indices into ``[P.flat (9), sigma.flat (9), sigma11 - sigma22, 0]`` of its
+    measured components."""
     rows, ks = [], []
     for e in experiments:
-        off = 9 if e.stress_measure == "cauchy" else 0
-        comps = [off + 3 * i + j for i, j in driver.MEASURED[e.mode]]
+        if e.stress_measure == "cauchy_difference":
+            comps = [_DIFF]
+        else:
+            off = 9 if e.stress_measure == "cauchy" else 0
+            comps = [off + 3 * i + j for i, j in driver.MEASURED[e.mode]]
         ks.append(len(comps))
         rows += [comps] * e.n
     kmax = max(ks)
-    idx = [r + [18] * (kmax - len(r)) for r in rows]
+    idx = [r + [_ZERO] * (kmax - len(r)) for r in rows]
     return torch.tensor(idx, dtype=torch.long), ks
 
 
@@ -69,16 +76,15 @@ class _Group:
         self.path = paths[0] if len(paths) == 1 else driver.concat(paths)
         self.idx, self.ks = _selection(exps)
         self.rows = np.cumsum([0] + [e.n for e in exps])
-        self.cauchy = any(e.stress_measure == "cauchy" for e in exps)
+        self.cauchy = any(e.stress_measure in ("cauchy", "cauchy_difference") for e in exps)
         self.z = self.K = None
 
     def outputs(self, P: torch.Tensor, F: torch.Tensor) -> torch.Tensor:
         """Measured components of every point (N, kmax), zero-padded."""
         n = P.shape[0]
-        cols = [P.reshape(n, 9)]
-        cols.append((P @ F.transpose(-1, -2) / det(F)[:, None, None]).reshape(n, 9) if self.cauchy
-                    else P.new_zeros(n, 9))
-        cols.append(P.new_zeros(n, 1))
+        sigma = (P @ F.transpose(-1, -2) / det(F)[:, None, None]).reshape(n, 9) if self.cauchy \
+            else P.new_zeros(n, 9)
+        cols = [P.reshape(n, 9), sigma, (sigma[:, 0] - sigma[:, 4])[:, None], P.new_zeros(n, 1)]
         return torch.gather(torch.cat(cols, -1), 1, self.idx.to(P.device))
 
     def split(self, y):

@@ -43,6 +43,8 @@ def _neo_hooke_factor(e: Experiment):
     if e.mode == "biaxial":
         l1, l2 = e.stretch.T
         l3 = 1 / (l1 * l2)
+        if e.stress_measure == "cauchy_difference":
+            return l1**2 - l2**2
         if e.stress_measure == "nominal":
             return np.stack([l1 - l3**2 / l1, l2 - l3**2 / l2], -1)
         return np.stack([l1**2 - l3**2, l2**2 - l3**2], -1)

@@ -15,7 +15,8 @@ def add_parser(sub) -> None:
     imp.add_argument("--output", "-o", required=True, help="HDF5 file to write")
     imp.add_argument("--mode", required=True,
                      help="uniaxial, equibiaxial, pure_shear, simple_shear, biaxial or general")
-    imp.add_argument("--stress-measure", default="nominal", help="nominal (= pk1) or cauchy")
+    imp.add_argument("--stress-measure", default="nominal",
+                     help="nominal (= pk1), cauchy, or for biaxial cauchy_difference (sigma11 - sigma22)")
     imp.add_argument("--units", required=True, help="stress unit, e.g. MPa, kPa, Pa, psi")
     imp.add_argument("--name", action="append", default=None,
                      help="experiment name per CSV (default: file name)")
@@ -62,7 +63,7 @@ def run_info(args) -> int:
     for e in exps:
         c = e.control()
         rng = f"{c.min():.4g}..{c.max():.4g}" if e.mode != "general" else "F"
-        print(f"  {e.name:<24} {e.mode:<13} n={e.n:<4} {e.stress_measure:<8} {e.units:<6} "
+        print(f"  {e.name:<24} {e.mode:<13} n={e.n:<4} {e.stress_measure:<17} {e.units:<6} "
               f"control {rng}, stress {e.stress.min():.4g}..{e.stress.max():.4g}")
         if e.source:
             print(f"      source: {e.source[:100]}{'...' if len(e.source) > 100 else ''}")
