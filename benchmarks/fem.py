@@ -10,7 +10,7 @@ linear solve, for each available linear solver; plus a best-of timing of materia
 the final state. The same problem is solved by felupe (same mesh, element, quadrature and
 energy; its linear solver is PARDISO too when pypardiso is installed, else scipy).
 
-Usage: python benchmarks/fem.py [--sizes 10 20 30] [--solvers pardiso cg] [--no-felupe]
+Usage: python benchmarks/fem.py [--sizes 10 20 30] [--solvers pardiso cg] [--no-felupe] [--move 0.5]
 Writes benchmarks/results/fem.json and prints a table.
 """
 
@@ -127,14 +127,18 @@ def run_felupe(n: int, u_ref=None) -> dict | None:
 
 
 def main(argv=None) -> int:
+    global MOVE
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[10, 20, 30])
     ap.add_argument("--solvers", nargs="+", default=None,
                     help="linear solvers to time (default: the best direct solver; also cg "
                          "and superlu for sizes <= 10, too slow beyond on 2 cores)")
     ap.add_argument("--no-felupe", action="store_true")
+    ap.add_argument("--move", type=float, default=MOVE,
+                    help="x-displacement of the face x = 1 (default 0.3: 30 %% stretch)")
     ap.add_argument("--output", default=str(RESULTS / "fem.json"))
     args = ap.parse_args(argv)
+    MOVE = args.move
     torch.set_default_dtype(torch.float64)
     rows = []
     for n in args.sizes:
@@ -168,6 +172,7 @@ def main(argv=None) -> int:
     table = format_table(rows, cols)
     print(table)
     write_json(Path(args.output), {"benchmark": "fem", "problem": __doc__.split("\n\n")[1],
+                                   "move": MOVE,
                                    "machine": machine_info(torch.get_num_threads()), "rows": rows,
                                    "table": table})
     return 0
