@@ -11,8 +11,13 @@ materials"; Abaqus Keywords Reference, ``*HYPERELASTIC``), with ``I1b``, ``I2b``
   + sum_i (J - 1)^(2i) / Di``                        data: mu1, alpha1, ..., mu_n, alpha_n, D1..Dn
 * ``ARRUDA-BOYCE``   ``U = mu sum_{i=1}^5 C_i / lambda_m^(2i-2) (I1b^i - 3^i)
   + ((J^2 - 1)/2 - ln J) / D``, ``C = 1/2, 1/20, 11/1050, 19/7000, 519/673750``   data: mu, lambda_m, D
+* ``*ANISOTROPIC HYPERELASTIC, HOLZAPFEL, LOCAL DIRECTIONS=2`` (Holzapfel-Gasser-Ogden form)
+  ``U = C10 (I1b - 3) + ((J^2 - 1)/2 - ln J) / D + k1/(2 k2) sum_a (exp(k2 <E_a>^2) - 1)``,
+  ``E_a = kappa (I1b - 3) + (1 - 3 kappa)(I4b_aa - 1)``, ``I4b_aa = A_a . Cb A_a``
+  data: C10, D, k1, k2, kappa; the fibre directions ``A_1, A_2`` are the local directions of
+  the section's ``*ORIENTATION`` (written as comments in the card)
 
-Conversions: ``C10 = c10`` (ours already in Abaqus form; neo-Hooke ``C10 = mu/2``),
+Conversions: ``C10 = c10`` (ours already in Abaqus form; neo-Hooke and HGO ``C10 = mu/2``),
 ``D1 = 2/K`` (``D2 = D3 = 0``; ``D = 0`` for incompressible models), Ogden
 ``mu_i(Abaqus) = mu_p alpha_p / 2`` (ours: ``W = sum mu_p/alpha_p (...)``). At most 8 values per
 data line. By default (``strict=True``) the card is checked by evaluating both energies at test
@@ -48,15 +53,36 @@ def _vol(J, Ds) -> np.ndarray:
     return sum((J - 1.0) ** (2 * (i + 1)) / D for i, D in enumerate(Ds) if D > 0)
 
 
-def abaqus_energy(keyword: str, values, F) -> np.ndarray:
+HOLZAPFEL = "ANISOTROPIC HYPERELASTIC, HOLZAPFEL, LOCAL DIRECTIONS=2"
+
+
+def _holzapfel(v, F: np.ndarray, J, I1b, directions) -> np.ndarray:
+    C10, D, k1, k2, kappa = v
+    Cb = J[..., None, None] ** (-2.0 / 3.0) * (np.swapaxes(F, -1, -2) @ F)
+    U = C10 * (I1b - 3) + ((0.5 * (J**2 - 1) - np.log(J)) / D if D > 0 else 0.0)
+    for a in directions:
+        a = np.asarray(a, dtype=np.float64) / np.linalg.norm(a)
+        Ea = kappa * (I1b - 3) + (1 - 3 * kappa) * (np.einsum("i,...ij,j->...", a, Cb, a) - 1)
+        Ea = np.maximum(Ea, 0.0)
+        U = U + k1 / (2 * k2) * np.expm1(k2 * Ea**2) if k2 > 0 else U + 0.5 * k1 * Ea**2
+    return U
+
+
+def abaqus_energy(keyword: str, values, F, directions=None) -> np.ndarray:
     """Abaqus strain energy ``U`` of a ``*HYPERELASTIC`` card at ``F`` (..., 3, 3).
 
-    ``keyword`` is ``"NEO HOOKE"``, ``"MOONEY-RIVLIN"``, ``"YEOH"``, ``"OGDEN, N=n"`` or
-    ``"ARRUDA-BOYCE"``; ``values`` the data-line values in Abaqus order. ``D = 0``
-    (incompressible) drops the volumetric term.
+    ``keyword`` is ``"NEO HOOKE"``, ``"MOONEY-RIVLIN"``, ``"YEOH"``, ``"OGDEN, N=n"``,
+    ``"ARRUDA-BOYCE"`` or :data:`HOLZAPFEL` (then ``directions``: the two fibre directions);
+    ``values`` the data-line values in Abaqus order. ``D = 0`` (incompressible) drops the
+    volumetric term.
     """
     v = [float(x) for x in values]
-    J, I1b, I2b, lb = _isochoric(np.asarray(F, dtype=np.float64))
+    F = np.asarray(F, dtype=np.float64)
+    J, I1b, I2b, lb = _isochoric(F)
+    if keyword == HOLZAPFEL:
+        if directions is None or len(directions) != 2:
+            raise ValueError("directions: the HOLZAPFEL form needs the two fibre directions")
+        return _holzapfel(v, F, J, I1b, directions)
     if keyword == "NEO HOOKE":
         return v[0] * (I1b - 3) + _vol(J, v[1:2])
     if keyword == "MOONEY-RIVLIN":
@@ -100,11 +126,22 @@ def abaqus_parameters(material: Hyperelastic) -> tuple[str, list[float], str]:
         vals = [x for m, a in zip(mus, alphas, strict=True) for x in (m * a / 2, a)]
         vals += [_d(K, inc)] + [0.0] * (len(mus) - 1)
         return f"OGDEN, N={len(mus)}", vals, "mu_i(Abaqus) = mu_p alpha_p / 2, D1 = 2/K, D2.. = 0"
+    if name == "holzapfel-gasser-ogden":
+        return (HOLZAPFEL, [p["mu"] / 2, _d(K, inc), p["k1"], p["k2"], p["kappa"]],
+                "C10 = mu/2, D = 2/K, k1, k2, kappa as ours")
     if name == "arruda-boyce":
         return ("ARRUDA-BOYCE", [p["mu"], p["lambda_m"], _d(K, inc)],
                 "mu, lambda_m as ours (mu = n k T, lambda_m locking stretch), D = 2/K")
     raise ValueError(f"material: no Abaqus *HYPERELASTIC form for model {material.name!r} "
-                     "(supported: neo-hooke[-decoupled], mooney-rivlin, yeoh, ogden, arruda-boyce)")
+                     "(supported: neo-hooke[-decoupled], mooney-rivlin, yeoh, ogden, arruda-boyce, "
+                     "holzapfel-gasser-ogden)")
+
+
+def fibre_directions(material: Hyperelastic) -> list[list[float]] | None:
+    """The normalised fibre directions ``a1, a2`` of an HGO material (``None`` otherwise)."""
+    if (material.name or "") != "holzapfel-gasser-ogden":
+        return None
+    return [getattr(material, n).detach().cpu().tolist() for n in ("a1", "a2")]
 
 
 def _test_deformations(incompressible: bool, scale: float = 1.0) -> np.ndarray:
@@ -133,7 +170,7 @@ def energy_mismatch(material: Hyperelastic, keyword: str, values) -> float:
             W = _energy(material, F)
         except ValueError:
             continue
-        U = abaqus_energy(keyword, values, F)
+        U = abaqus_energy(keyword, values, F, fibre_directions(material))
         return float(np.max(np.abs(W - U)) / max(np.max(np.abs(W)), 1e-300))
     raise ValueError(f"material: {material.name!r} cannot be evaluated at the test deformations")
 
@@ -143,7 +180,7 @@ def volumetric_mismatch(material: Hyperelastic, keyword: str, values) -> float:
     if material.incompressible:
         return 0.0
     F = np.stack([np.cbrt(J) * np.eye(3) for J in (0.8, 0.95, 1.1, 1.3)])
-    W, U = _energy(material, F), abaqus_energy(keyword, values, F)
+    W, U = _energy(material, F), abaqus_energy(keyword, values, F, fibre_directions(material))
     return float(np.max(np.abs(W - U)) / np.max(np.abs(W)))
 
 
@@ -184,5 +221,12 @@ def abaqus_material_card(material: Hyperelastic, name: str = "MATERIAL", strict:
         header.append(f"** WARNING: approximate card: {msg}; initial moduli agree")
     if material.incompressible:
         header.append("** incompressible (D = 0): use hybrid elements")
-    lines = header + [f"*MATERIAL, NAME={name}", f"*HYPERELASTIC, {keyword}"] + _fmt_lines(values)
+    dirs = fibre_directions(material)
+    if dirs is not None:
+        header += ["** fibre directions in the reference configuration (global axes):"] + [
+            f"**   A{k} = {', '.join(repr(float(c)) for c in a)}" for k, a in enumerate(dirs, start=1)] + [
+            "** give them as local directions 1 and 2 of the section's *ORIENTATION "
+            "(LOCAL DIRECTIONS=2)"]
+    option = keyword if keyword == HOLZAPFEL else f"HYPERELASTIC, {keyword}"
+    lines = header + [f"*MATERIAL, NAME={name}", f"*{option}"] + _fmt_lines(values)
     return "\n".join(lines) + "\n"

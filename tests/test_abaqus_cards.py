@@ -199,3 +199,40 @@ def test_unsupported_model():
 
     with pytest.raises(ValueError, match="no Abaqus"):
         abaqus_material_card(Custom())
+
+
+@pytest.mark.parametrize("kappa", [0.0, 0.12])
+@pytest.mark.parametrize("volumetric", ["simo-taylor", "J-1"])
+def test_holzapfel_card(kappa, volumetric):
+    """*ANISOTROPIC HYPERELASTIC, HOLZAPFEL: C10 = mu/2, D = 2/K, k1, k2, kappa; Abaqus's energy
+    (written here from its documented form, fibres active for E_a > 0 only) equals ours at
+    deformations that stretch and that compress the fibres. Abaqus's volumetric term is
+    ((J^2-1)/2 - ln J)/D: another volumetric function is refused."""
+    a1, a2 = np.array([0.8, 0.6, 0.0]), np.array([0.0, 0.6, 0.8])
+    mat = materials.get("holzapfel-gasser-ogden", mu=0.01, K=1.0, k1=0.02, k2=1.5, kappa=kappa,
+                        a1=a1, a2=a2, volumetric=volumetric)
+    if volumetric != "simo-taylor":
+        with pytest.raises(ValueError, match="volumetric"):
+            abaqus_material_card(mat)
+        return
+    card = abaqus_material_card(mat, name="ARTERY")
+    lines = [ln for ln in card.splitlines() if not ln.startswith("**")]
+    assert lines[:2] == ["*MATERIAL, NAME=ARTERY", "*ANISOTROPIC HYPERELASTIC, HOLZAPFEL, LOCAL DIRECTIONS=2"]
+    C10, D, k1, k2, kap = (float(x) for x in lines[2].split(","))
+    assert (C10, D, k1, k2, kap) == (0.005, 2.0, 0.02, 1.5, kappa)
+    assert "A1 = 0.8, 0.6, 0.0" in card and "A2 = 0.0, 0.6, 0.8" in card
+    F = _deformations(False, n=8)
+    F = np.concatenate([F, [np.diag([1.3, 1.1, 0.8]), np.diag([0.7, 0.9, 1.2])]])
+    U, active = [], 0
+    for f in F:
+        J = np.linalg.det(f)
+        Cb = J ** (-2 / 3) * f.T @ f
+        I1b = np.trace(Cb)
+        u = C10 * (I1b - 3) + ((J**2 - 1) / 2 - math.log(J)) / D
+        for a in (a1, a2):
+            Ea = kap * (I1b - 3) + (1 - 3 * kap) * (a @ Cb @ a - 1)
+            active += Ea > 0
+            u += k1 / (2 * k2) * (math.exp(k2 * max(Ea, 0.0) ** 2) - 1)
+        U.append(u)
+    assert 0 < active < 2 * len(F)  # both sides of the fibre switch are exercised
+    np.testing.assert_allclose(_our_energy(mat, F), U, rtol=1e-12, atol=1e-16)
