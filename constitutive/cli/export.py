@@ -96,7 +96,7 @@ def validate_deformations(arr, kind: str, where: str) -> np.ndarray:
 
 def run(args) -> int:
     from constitutive.abaqus_cards import abaqus_material_card
-    from constitutive.export import export_tangents, write_text_atomic
+    from constitutive.export import export_tangents, read_tangents, write_text_atomic
 
     options = dict(split_pairs(args.option, "--option"))
     mat = make_model(args.model, args.param, **options)
@@ -109,12 +109,14 @@ def run(args) -> int:
     if not (args.input and args.output):
         raise ValueError("--input and --output are required (or --abaqus-card PATH)")
     arr, kind = read_deformations(args.input, args.dataset)
+
     def progress(done: int, total: int) -> None:
         if total > 65536:
             print(f"  {done}/{total} points", file=sys.stderr, flush=True)
 
     export_tangents(args.output, mat, arr, kind=kind, stress=args.stress, tangent=args.tangent,
                     notation=args.notation, units=args.units, progress=progress)
-    print(f"wrote {args.output}: {arr.shape[0]} point(s), tangent {args.tangent}, "
-          f"notation {args.notation or 'default'}")
+    a = read_tangents(args.output).attrs
+    print(f"wrote {args.output}: {arr.shape[0]} point(s), {a['stress_measure']} stress and "
+          f"{a['tangent_kind']} tangent, notation {a['notation']} (order {a['ordering']})")
     return 0
