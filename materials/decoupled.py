@@ -55,6 +55,11 @@ class _IsochoricModel(Hyperelastic):
     def shear_modulus(self) -> float:  # pragma: no cover
         raise NotImplementedError(f"{type(self).__name__} must implement shear_modulus(self)")
 
+    def validate(self) -> None:
+        """Every isochoric model needs a positive initial shear modulus; mixins with further
+        checks call ``super().validate()``."""
+        check_positive_shear(self, self.shear_modulus())
+
 
 class Decoupled(_IsochoricModel):
     """``W = W_iso(Cb) + K u(J)``; concrete classes declare ``K: float = BULK_MODULUS``."""

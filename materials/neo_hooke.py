@@ -14,7 +14,6 @@ from .decoupled import (
     INCOMPRESSIBLE_NOTE,
     Decoupled,
     Incompressible,
-    check_positive_shear,
 )
 from .volumetric import VOLUMETRIC_FUNCTIONS, volumetric_u
 
@@ -72,9 +71,6 @@ class _NeoHookeIso:
 
     def shear_modulus(self) -> float:
         return float(self.mu.detach())
-
-    def validate(self) -> None:
-        check_positive_shear(self, self.shear_modulus())
 
 
 @register("neo-hooke-decoupled")

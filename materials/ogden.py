@@ -12,7 +12,6 @@ from .decoupled import (
     INCOMPRESSIBLE_NOTE,
     Decoupled,
     Incompressible,
-    check_positive_shear,
 )
 
 
@@ -54,7 +53,7 @@ class _OgdenIso:
             raise ValueError(
                 f"{type(self).__name__}: every alpha_p must be nonzero, got {self.alpha.tolist()}"
             )
-        check_positive_shear(self, self.shear_modulus())
+        super().validate()  # positive initial shear modulus
 
     def isochoric_energy(self, k):
         sums = principal_power_sums(k.Cb, 0.5 * self.alpha)

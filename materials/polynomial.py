@@ -11,7 +11,6 @@ from .decoupled import (
     INCOMPRESSIBLE_NOTE,
     Decoupled,
     Incompressible,
-    check_positive_shear,
 )
 
 
@@ -34,9 +33,6 @@ class _MooneyRivlinIso:
 
     def shear_modulus(self) -> float:
         return 2.0 * float((self.c10 + self.c01).detach())
-
-    def validate(self) -> None:
-        check_positive_shear(self, self.shear_modulus())
 
 
 @register("mooney-rivlin")

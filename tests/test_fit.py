@@ -65,13 +65,16 @@ def test_autograd_jacobian_matches_fd(name, params, tol):
     assert np.abs(J - Jfd).max() <= tol * np.abs(Jfd).max()
 
 
-@pytest.mark.parametrize("name,true,start", [
+RECOVERY = [  # (model, true parameters, start)
     ("neo-hooke-incompressible", {"mu": 0.42}, {"mu": 1.0}),
     ("mooney-rivlin-incompressible", {"c10": 0.16, "c01": 0.014}, {"c10": 0.3, "c01": 0.1}),
     ("yeoh-incompressible", {"c10": 0.18, "c20": -1.5e-3, "c30": 4.5e-5}, {"c10": 0.3, "c20": -1e-2, "c30": 1e-3}),
     ("ogden-incompressible", {"mu": [0.62, 0.0011, -0.009], "alpha": [1.35, 5.1, -2.1]},
      {"mu": [0.5, 0.002, -0.02], "alpha": [1.5, 4.5, -1.8]}),
-])
+]
+
+
+@pytest.mark.parametrize("name,true,start", RECOVERY)
 def test_recovery_exact_data(name, true, start):
     exps = synthetic(materials.get(name, **true))
     res = fit(name, exps, start=start)
@@ -82,13 +85,7 @@ def test_recovery_exact_data(name, true, start):
     assert min(res.r2.values()) > 1 - 1e-12
 
 
-@pytest.mark.parametrize("name,true,start", [
-    ("neo-hooke-incompressible", {"mu": 0.42}, {"mu": 1.0}),
-    ("mooney-rivlin-incompressible", {"c10": 0.16, "c01": 0.014}, {"c10": 0.3, "c01": 0.1}),
-    ("yeoh-incompressible", {"c10": 0.18, "c20": -1.5e-3, "c30": 4.5e-5}, {"c10": 0.3, "c20": -1e-2, "c30": 1e-3}),
-    ("ogden-incompressible", {"mu": [0.62, 0.0011, -0.009], "alpha": [1.35, 5.1, -2.1]},
-     {"mu": [0.5, 0.002, -0.02], "alpha": [1.5, 4.5, -1.8]}),
-])
+@pytest.mark.parametrize("name,true,start", RECOVERY)
 def test_recovery_noisy_data_within_standard_errors(name, true, start):
     """1 % multiplicative noise: every parameter within 4 standard errors of the truth."""
     exps = synthetic(materials.get(name, **true), noise=0.01, seed=3)

@@ -99,7 +99,7 @@ def element_stiffness(A: torch.Tensor, dNa: torch.Tensor, dV: torch.Tensor,
     if dNb is None and _use_c_kernel(A, dNa):
         try:
             return element_stiffness_c(A, dNa, dV, out=out)
-        except (RuntimeError, OSError):  # no working compiler: the torch products below
+        except RuntimeError:  # no working compiler: the torch products below
             pass
     dNb = dNa if dNb is None else dNb
     ne, nq, nen, g = dNa.shape

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import ctypes
 import functools
-from concurrent.futures import ThreadPoolExecutor
 
 import torch
+
+from ..fast._engine import _pool  # the fast path's worker threads (recreated after fork)
 
 #: elements per thread below which one thread is used
 MIN_ELEMENTS_PER_THREAD = 256
@@ -78,18 +79,18 @@ void stiffness(int64_t ne, const double *restrict A, const double *restrict dN,
 
 @functools.lru_cache(maxsize=16)
 def _kernel(nen: int, nq: int, g: int):
+    """The compiled kernel for ``(nen, nq, g)``, or the ``RuntimeError`` that prevented it
+    (cached too, so a failing compiler is not run again at every assembly)."""
     from ..fast._cbuild import compile_source
 
-    lib = ctypes.CDLL(str(compile_source(_SOURCE.format(nen=nen, nq=nq, g=g))))
+    try:
+        lib = ctypes.CDLL(str(compile_source(_SOURCE.format(nen=nen, nq=nq, g=g))))
+    except (RuntimeError, OSError) as exc:
+        return RuntimeError(f"element kernel ({nen}, {nq}, {g}) unavailable: {exc}")
     fn = lib.stiffness
     fn.restype = None
     fn.argtypes = [ctypes.c_int64] + [ctypes.c_void_p] * 4
     return fn
-
-
-@functools.lru_cache(maxsize=1)
-def _pool(n: int) -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=n, thread_name_prefix="constitutive-fem")
 
 
 def available() -> bool:
@@ -110,6 +111,8 @@ def element_stiffness_c(A: torch.Tensor, dN: torch.Tensor, dV: torch.Tensor,
     """
     ne, nq, nen, g = dN.shape
     fn = _kernel(nen, nq, g)
+    if isinstance(fn, RuntimeError):
+        raise fn
     A, dN, dV = (t.detach().contiguous() for t in (A, dN, dV))
     shape = (ne, nen, 3, 3, nen)
     if out is None:
