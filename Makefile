@@ -23,7 +23,7 @@ $(TEST_VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: $(VENV)/.installed
-	$(VENV)/bin/python -m constitutive.demo --output out/demo
+	$(VENV)/bin/python -m constitutive.cli.demo --output out/demo
 
 test: $(TEST_VENV)/.installed
 	$(TEST_VENV)/bin/python -m pytest -q tests
@@ -37,7 +37,7 @@ bench: $(TEST_VENV)/.installed
 	$(TEST_VENV)/bin/python benchmarks/fem.py
 
 report: $(TEST_VENV)/.installed
-	$(TEST_VENV)/bin/python -m constitutive.calibration.report
+	$(TEST_VENV)/bin/python benchmarks/calibration_report.py
 
 clean:
 	rm -rf $(VENV) $(TEST_VENV) out

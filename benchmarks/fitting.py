@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from constitutive.calibration import FitWarning, fit, load_experiments  # noqa: E402
+from constitutive.calibration.fit_problem import FitProblem  # noqa: E402
 from constitutive.calibration.params import ParameterSpace  # noqa: E402
-from constitutive.calibration.problem import Problem  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 START = {"mu": [0.6, 1e-3, -1e-2], "alpha": [1.3, 5.0, -2.0]}
@@ -73,8 +73,8 @@ def best_of(fn, n=5) -> float:
 
 
 def jacobian_accuracy(exps, x) -> dict:
-    pb = Problem(ParameterSpace(__import__("materials").get(MODEL, **START)), exps)
-    J = pb.jacobian(x)
+    pb = FitProblem(ParameterSpace(__import__("materials").get(MODEL, **START)), exps)
+    J = pb.residual_jacobian(x)
     eps = np.finfo(float).eps
 
     def fd(central: bool):
@@ -93,7 +93,7 @@ def jacobian_accuracy(exps, x) -> dict:
         Jfd = fd(central)
         out[f"{name}_fd_max_rel_error"] = float((np.abs(Jfd - J).max(0) / scale).max())
         out[f"{name}_fd_time_s"] = best_of(lambda c=central: fd(c))
-    out["autograd_time_s"] = best_of(lambda: pb.jacobian(x))
+    out["autograd_time_s"] = best_of(lambda: pb.residual_jacobian(x))
     out["residual_time_s"] = best_of(lambda: pb.residuals(x))
     return out
 

@@ -58,10 +58,6 @@ class Hyperelastic:
     #: True for models used with J = 1 enforced by a pressure (driver, fitting)
     incompressible: bool = False
     parameters: dict[str, Parameter] = {}
-    #: True for models whose ``energy`` raises outside its domain (e.g. at a locking stretch).
-    #: The compiled fast path cannot raise, so for these it first evaluates the energy once,
-    #: eagerly and without derivatives, to raise the same error as the eager path.
-    energy_has_domain: bool = False
     #: non-numeric options: name -> (default, allowed values), e.g. the volumetric function
     options: dict[str, tuple] = {}
 
@@ -138,15 +134,19 @@ class Hyperelastic:
         return f"{type(self).__name__}({vals})"
 
     # ------------------------------------------------------------------ inputs
-    def _strain_mandel(self, e, name: str = "e") -> torch.Tensor:
+    def as_strain_mandel(self, e, name: str = "e") -> torch.Tensor:
+        """Validated Mandel strain: ``e`` as a (..., 6) tensor of the material's dtype and
+        device, finite (``ValueError``/``TypeError`` naming ``name`` otherwise)."""
         return as_tensor(e, name, (6,), self.dtype, self.device)
 
-    def _strain_tensor(self, E, name: str = "E") -> torch.Tensor:
+    def as_strain_tensor(self, E, name: str = "E") -> torch.Tensor:
+        """Validated symmetric Green-Lagrange strain, (..., 3, 3)."""
         t = as_tensor(E, name, (3, 3), self.dtype, self.device)
         check_symmetric(t, name)
         return t
 
-    def _deformation_gradient(self, F, name: str = "F") -> torch.Tensor:
+    def as_deformation_gradient(self, F, name: str = "F") -> torch.Tensor:
+        """Validated deformation gradient, (..., 3, 3), finite with ``det F > 0``."""
         t = as_tensor(F, name, (3, 3), self.dtype, self.device)
         check_positive_det(det(t.detach()), name)
         return t
@@ -154,8 +154,7 @@ class Hyperelastic:
     # ------------------------------------------------------------------ Mandel core
     def energy_mandel(self, e) -> torch.Tensor:
         """``W`` at Mandel strains ``e`` (...,6) -> (...)."""
-        e = self._strain_mandel(e)
-        return self._energy_of_mandel(e)
+        return self._energy_of_mandel(self.as_strain_mandel(e))
 
     def _energy_of_mandel(self, e: torch.Tensor) -> torch.Tensor:
         W = self.energy(mandel.from_mandel(e))
@@ -168,7 +167,9 @@ class Hyperelastic:
 
     def stress_mandel(self, e, create_graph: bool = False) -> torch.Tensor:
         """Mandel 2nd Piola-Kirchhoff stress ``s = dW/de``; e (...,6) -> (...,6)."""
-        e = self._strain_mandel(e)
+        return self._stress_of_mandel(self.as_strain_mandel(e), create_graph)
+
+    def _stress_of_mandel(self, e: torch.Tensor, create_graph: bool) -> torch.Tensor:
         with torch.enable_grad():
             x = e if (create_graph and e.requires_grad) else e.detach().requires_grad_(True)
             W = self._energy_of_mandel(x)
@@ -196,10 +197,17 @@ class Hyperelastic:
             res = _fast.try_fast(self, "mandel", e, fast, out)
             if res is not None:
                 return res
-        e = self._strain_mandel(e)
-        return _into(out, self._stress_tangent_mandel_eager(e, create_graph))
+        e = self.as_strain_mandel(e)
+        return _into(out, self.stress_tangent_mandel_unchecked(e, create_graph))
 
-    def _stress_tangent_mandel_eager(self, e: torch.Tensor, create_graph: bool):
+    def stress_tangent_mandel_unchecked(self, e: torch.Tensor, create_graph: bool = False):
+        """The autograd derivative computation itself, on an already validated ``e`` (...,6).
+
+        One reverse pass of ``sum(W)`` gives every stress ``s``; one reverse pass of
+        ``sum(s_i)`` per Mandel component gives column ``i`` of every tangent ``D``. This is
+        also what the fast path traces and compiles. Use :meth:`stress_tangent_mandel`
+        unless ``e`` comes from :meth:`as_strain_mandel`.
+        """
         with torch.enable_grad():
             x = e if (create_graph and e.requires_grad) else e.detach().requires_grad_(True)
             W = self._energy_of_mandel(x)
@@ -216,31 +224,41 @@ class Hyperelastic:
     # ------------------------------------------------------------------ tensor forms
     def stress_tangent(self, E, create_graph: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """``S`` (...,3,3) and ``CC`` (...,3,3,3,3) at a symmetric Green-Lagrange strain ``E``."""
-        E = self._strain_tensor(E)
+        E = self.as_strain_tensor(E)
         s, D = self.stress_tangent_mandel(mandel.to_mandel(E), create_graph)
         return mandel.from_mandel(s), mandel.from_mandel4(D)
 
+    def _pk2_of_F(self, F: torch.Tensor, create_graph: bool = False) -> torch.Tensor:
+        return mandel.from_mandel(self._stress_of_mandel(kin.strain_mandel_from_F(F), create_graph))
+
     def pk2(self, F, create_graph: bool = False) -> torch.Tensor:
         """2nd Piola-Kirchhoff stress ``S`` (...,3,3) from ``F`` (...,3,3)."""
-        F = self._deformation_gradient(F)
-        return mandel.from_mandel(self.stress_mandel(kin.strain_mandel_from_F(F), create_graph))
+        return self._pk2_of_F(self.as_deformation_gradient(F), create_graph)
 
     def pk1(self, F, create_graph: bool = False) -> torch.Tensor:
         """1st Piola-Kirchhoff stress ``P = F S``."""
-        F = self._deformation_gradient(F)
-        return kin.pk1_from_pk2(F, self.pk2(F, create_graph))
+        F = self.as_deformation_gradient(F)
+        return kin.pk1_from_pk2(F, self._pk2_of_F(F, create_graph))
 
     def kirchhoff(self, F) -> torch.Tensor:
         """Kirchhoff stress ``tau = F S F^T``."""
-        F = self._deformation_gradient(F)
-        return kin.kirchhoff_from_pk2(F, self.pk2(F))
+        F = self.as_deformation_gradient(F)
+        return kin.kirchhoff_from_pk2(F, self._pk2_of_F(F))
 
     def cauchy(self, F) -> torch.Tensor:
         """Cauchy stress ``sigma = F S F^T / J``."""
-        F = self._deformation_gradient(F)
-        return kin.cauchy_from_pk2(F, self.pk2(F))
+        F = self.as_deformation_gradient(F)
+        return kin.cauchy_from_pk2(F, self._pk2_of_F(F))
 
-    def _S_CC(self, F: torch.Tensor, create_graph: bool = False, fast: bool | None = None):
+    def pk2_tangent(
+        self, F, create_graph: bool = False, *, fast: bool | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``S`` (...,3,3) and the material tangent ``CC = dS/dE`` (...,3,3,3,3) from ``F``.
+
+        The pair every push-forward starts from (``P = F S``, ``dP/dF``, the spatial tangent,
+        the interfaces' Abaqus tangent). ``fast`` as in :meth:`stress_tangent_mandel`.
+        """
+        F = self.as_deformation_gradient(F)
         s, D = self.stress_tangent_mandel(kin.strain_mandel_from_F(F), create_graph, fast=fast)
         return mandel.from_mandel(s), mandel.from_mandel4(D)
 
@@ -257,29 +275,17 @@ class Hyperelastic:
             res = _fast.try_fast(self, "pk1", F, fast, out)
             if res is not None:
                 return res
-        F = self._deformation_gradient(F)
-        S, CC = self._S_CC(F, create_graph, fast)
+        F = self.as_deformation_gradient(F)
+        s, D = self.stress_tangent_mandel_unchecked(kin.strain_mandel_from_F(F), create_graph)
+        S, CC = mandel.from_mandel(s), mandel.from_mandel4(D)
         return _into(out, (kin.pk1_from_pk2(F, S), kin.dPdF_from_material_tangent(F, S, CC)))
 
     def spatial_tangent(self, F) -> tuple[torch.Tensor, torch.Tensor]:
         """Cauchy stress ``sigma`` and spatial tangent ``c = J^-1 FFFF:CC`` (...,3,3,3,3)."""
-        F = self._deformation_gradient(F)
-        S, CC = self._S_CC(F)
+        F = self.as_deformation_gradient(F)
+        s, D = self.stress_tangent_mandel(kin.strain_mandel_from_F(F))
+        S, CC = mandel.from_mandel(s), mandel.from_mandel4(D)
         return kin.cauchy_from_pk2(F, S), kin.spatial_tangent(F, CC)
-
-    def ddsdde_abaqus(self, F) -> tuple[torch.Tensor, torch.Tensor]:
-        """Cauchy stress (...,6) and DDSDDE (...,6,6) in Abaqus conventions.
-
-        Order 11, 22, 33, 12, 13, 23; stress unscaled; DDSDDE maps engineering shear strain
-        increments to Cauchy stress increments and is the tangent of the Jaumann rate of the
-        Kirchhoff stress divided by J (see :mod:`constitutive.kinematics`).
-        """
-        F = self._deformation_gradient(F)
-        S, CC = self._S_CC(F)
-        sigma = kin.cauchy_from_pk2(F, S)
-        CJ = kin.spatial_tangent(F, CC) + kin.jaumann_correction(sigma)
-        stress = mandel.mandel_to_voigt_stress(mandel.to_mandel(sigma), ordering="abaqus")
-        return stress, kin.ddsdde_abaqus_from_tensor(CJ)
 
     def tangent_at_reference(self) -> torch.Tensor:
         """Mandel tangent at ``E = 0`` (6,6)."""

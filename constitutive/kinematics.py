@@ -8,15 +8,9 @@ Conventions (Holzapfel 2000, Nonlinear Solid Mechanics, ch. 2, 6):
 * material tangent ``CC_IJKL = d2W / dE_IJ dE_KL``;
 * ``A_iJkL = dP_iJ / dF_kL = delta_ik S_JL + F_iI F_kK CC_IJKL`` (note ``CC_IJLK`` = ``CC_IJKL``);
 * spatial tangent ``c_ijkl = J^-1 F_iI F_jJ F_kK F_lL CC_IJKL`` (Truesdell rate of tau over J);
-* Abaqus DDSDDE, the tangent of the Jaumann rate of Kirchhoff stress divided by J
-  (Abaqus Analysis User's Guide, "UMAT"; Nguyen & Waas (2016), Z. angew. Math. Phys. 67:2;
-  Ji, Waas & Bazant (2010), Appl. Mech. Rev.)::
 
-      C^MJ_ijkl = c_ijkl + (delta_ik sigma_jl + sigma_ik delta_jl
-                            + delta_il sigma_jk + sigma_il delta_jk) / 2
-
-  It follows from ``tau = F S F^T`` perturbed by ``dF = d(eps) F`` with symmetric ``d(eps)``:
-  ``d(tau) / J = c : d(eps) + d(eps) sigma + sigma d(eps)``.
+Edge conventions (the Jaumann-rate tangent of Abaqus, Voigt orderings) are in
+:mod:`constitutive.interfaces`.
 """
 
 from __future__ import annotations
@@ -40,11 +34,6 @@ def left_cauchy_green(F: torch.Tensor) -> torch.Tensor:
 def green_lagrange(F: torch.Tensor) -> torch.Tensor:
     """``E = (F^T F - I) / 2``; (...,3,3)."""
     return 0.5 * (right_cauchy_green(F) - identity_like(F))
-
-
-def jacobian(F: torch.Tensor) -> torch.Tensor:
-    """``J = det F``; (...,3,3) -> (...)."""
-    return det(F)
 
 
 def strain_mandel_from_F(F: torch.Tensor) -> torch.Tensor:
@@ -90,24 +79,3 @@ def push_forward4(F: torch.Tensor, CC: torch.Tensor) -> torch.Tensor:
 def spatial_tangent(F: torch.Tensor, CC: torch.Tensor) -> torch.Tensor:
     """Spatial elasticity tensor ``c = J^-1 (F F F F) : CC``; (...,3,3,3,3)."""
     return push_forward4(F, CC) / det(F)[..., None, None, None, None]
-
-
-def jaumann_correction(sigma: torch.Tensor) -> torch.Tensor:
-    """``(delta_ik sigma_jl + sigma_ik delta_jl + delta_il sigma_jk + sigma_il delta_jk) / 2``."""
-    I = identity_like(sigma)
-    t1 = I[:, None, :, None] * sigma[..., None, :, None, :]  # d_ik s_jl
-    t2 = sigma[..., :, None, :, None] * I[None, :, None, :]  # s_ik d_jl
-    t3 = I[:, None, None, :] * sigma[..., None, :, :, None]  # d_il s_jk
-    t4 = sigma[..., :, None, None, :] * I[None, :, :, None]  # s_il d_jk
-    return 0.5 * (t1 + t2 + t3 + t4)
-
-
-def jaumann_tangent(F: torch.Tensor, S: torch.Tensor, CC: torch.Tensor) -> torch.Tensor:
-    """Tangent of the Jaumann rate of Kirchhoff stress over J, full tensor (...,3,3,3,3)."""
-    sigma = cauchy_from_pk2(F, S)
-    return spatial_tangent(F, CC) + jaumann_correction(sigma)
-
-
-def ddsdde_abaqus_from_tensor(CJ: torch.Tensor) -> torch.Tensor:
-    """Abaqus DDSDDE (order 11,22,33,12,13,23; engineering shear) from ``C^MJ`` (...,3,3,3,3)."""
-    return mandel.mandel_to_voigt_stiffness(mandel.to_mandel4(CJ), ordering="abaqus")

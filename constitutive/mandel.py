@@ -1,4 +1,4 @@
-"""Mandel notation for symmetric second- and fourth-order tensors, and Voigt at the edges.
+"""Mandel notation for symmetric second- and fourth-order tensors (the engine's only notation).
 
 Mandel vector of a symmetric 3x3 tensor ``A`` (order 11, 22, 33, 23, 13, 12)::
 
@@ -9,10 +9,8 @@ fourth-order tensor with minor symmetries, ``D[I, J] = w_I w_J C[i j k l]`` (``w
 ``sqrt2`` on shear components), has the eigenvalues of the tensor and inverts to the Mandel matrix
 of its inverse on symmetric tensors.
 
-Voigt notation is only an exchange format: strains carry engineering shear (factor 2), stresses
-are unscaled, the Voigt stiffness holds plain tensor components ``C[i j k l]`` and the Voigt
-compliance holds ``f_I f_J S[i j k l]`` with ``f = 1`` (normal) or ``2`` (shear). Two orderings:
-``standard`` (11, 22, 33, 23, 13, 12) and ``abaqus`` (11, 22, 33, 12, 13, 23).
+Voigt notation and the Abaqus ordering are exchange formats used only at the edges:
+:mod:`constitutive.interfaces.notation`.
 
 Reference: Mehrabadi & Cowin (1990), Eigentensors of linear anisotropic elastic materials,
 Q. J. Mech. Appl. Math. 43:15-41.
@@ -28,14 +26,6 @@ SQRT2 = math.sqrt(2.0)
 
 #: (i, j) index pairs of the Mandel / standard Voigt order 11, 22, 33, 23, 13, 12.
 MANDEL_PAIRS = ((0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1))
-#: (i, j) index pairs of the Abaqus order 11, 22, 33, 12, 13, 23.
-ABAQUS_PAIRS = ((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2))
-ORDERINGS = {"standard": MANDEL_PAIRS, "abaqus": ABAQUS_PAIRS}
-#: Human-readable orderings, as written into exported files.
-ORDERING_LABELS = {"standard": "11,22,33,23,13,12", "abaqus": "11,22,33,12,13,23"}
-#: Permutation taking a standard-ordered 6-vector to the Abaqus order: ``v_abq = v_std[PERM]``.
-STANDARD_TO_ABAQUS = (0, 1, 2, 5, 4, 3)
-
 _ROWS = [p[0] for p in MANDEL_PAIRS]
 _COLS = [p[1] for p in MANDEL_PAIRS]
 # full (i, j) -> Mandel index, for both triangles
@@ -53,14 +43,6 @@ def _check_trailing(x: torch.Tensor, shape: tuple[int, ...], name: str) -> None:
         raise ValueError(
             f"{name}: expected trailing shape {shape}, got shape {tuple(x.shape)}"
         )
-
-
-def _ordering_perm(ordering: str) -> tuple[int, ...]:
-    if ordering == "standard":
-        return (0, 1, 2, 3, 4, 5)
-    if ordering == "abaqus":
-        return STANDARD_TO_ABAQUS
-    raise ValueError(f"ordering: expected 'standard' or 'abaqus', got {ordering!r}")
 
 
 # ----------------------------------------------------------------------------- order 2
@@ -139,75 +121,6 @@ def from_mandel4(D: torch.Tensor) -> torch.Tensor:
     V = D / (w[:, None] * w[None, :])
     idx = torch.tensor(_FULL_TO_MANDEL, device=D.device).reshape(-1)
     return V[..., idx[:, None], idx[None, :]].reshape(*D.shape[:-2], 3, 3, 3, 3)
-
-
-# ----------------------------------------------------------------------------- Voigt edges
-def mandel_to_voigt_strain(e: torch.Tensor, ordering: str = "standard") -> torch.Tensor:
-    """Voigt strain (engineering shear ``gamma_ij = 2 E_ij``) from a Mandel strain."""
-    _check_trailing(e, (6,), "e")
-    f = torch.tensor([1.0, 1.0, 1.0, SQRT2, SQRT2, SQRT2], dtype=e.dtype, device=e.device)
-    return (e * f)[..., list(_ordering_perm(ordering))]
-
-
-def voigt_strain_to_mandel(v: torch.Tensor, ordering: str = "standard") -> torch.Tensor:
-    """Mandel strain from a Voigt strain with engineering shear."""
-    _check_trailing(v, (6,), "v")
-    inv = _inverse_perm(_ordering_perm(ordering))
-    return v[..., inv] / torch.tensor([1.0, 1.0, 1.0, SQRT2, SQRT2, SQRT2], dtype=v.dtype, device=v.device)
-
-
-def mandel_to_voigt_stress(s: torch.Tensor, ordering: str = "standard") -> torch.Tensor:
-    """Voigt stress (unscaled shear components) from a Mandel stress."""
-    _check_trailing(s, (6,), "s")
-    return (s / _weights(s))[..., list(_ordering_perm(ordering))]
-
-
-def voigt_stress_to_mandel(v: torch.Tensor, ordering: str = "standard") -> torch.Tensor:
-    """Mandel stress from a Voigt stress."""
-    _check_trailing(v, (6,), "v")
-    inv = _inverse_perm(_ordering_perm(ordering))
-    return v[..., inv] * _weights(v)
-
-
-def mandel_to_voigt_stiffness(D: torch.Tensor, ordering: str = "standard") -> torch.Tensor:
-    """Voigt stiffness ``Cv[I, J] = C[i j k l]`` (maps engineering strain to stress)."""
-    _check_trailing(D, (6, 6), "D")
-    w = _weights(D)
-    p = list(_ordering_perm(ordering))
-    V = D / (w[:, None] * w[None, :])
-    return V[..., p, :][..., :, p]
-
-
-def voigt_stiffness_to_mandel(C: torch.Tensor, ordering: str = "standard") -> torch.Tensor:
-    """Mandel matrix from a Voigt stiffness."""
-    _check_trailing(C, (6, 6), "C")
-    inv = _inverse_perm(_ordering_perm(ordering))
-    w = _weights(C)
-    return C[..., inv, :][..., :, inv] * (w[:, None] * w[None, :])
-
-
-def mandel_to_voigt_compliance(M: torch.Tensor, ordering: str = "standard") -> torch.Tensor:
-    """Voigt compliance ``Sv[I, J] = f_I f_J S[i j k l]`` (maps stress to engineering strain)."""
-    _check_trailing(M, (6, 6), "M")
-    w = _weights(M)
-    p = list(_ordering_perm(ordering))
-    V = M * (w[:, None] * w[None, :])
-    return V[..., p, :][..., :, p]
-
-
-def voigt_compliance_to_mandel(S: torch.Tensor, ordering: str = "standard") -> torch.Tensor:
-    """Mandel matrix from a Voigt compliance."""
-    _check_trailing(S, (6, 6), "S")
-    inv = _inverse_perm(_ordering_perm(ordering))
-    w = _weights(S)
-    return S[..., inv, :][..., :, inv] / (w[:, None] * w[None, :])
-
-
-def _inverse_perm(p: tuple[int, ...]) -> list[int]:
-    inv = [0] * len(p)
-    for i, j in enumerate(p):
-        inv[j] = i
-    return inv
 
 
 # ----------------------------------------------------------------------------- identities

@@ -9,11 +9,11 @@
 
 from __future__ import annotations
 
-from ..experiments import Experiment, load_experiments, read_experiments, write_experiments
-from .fitting import FitWarning, evaluate, fit
+from .experiments import Experiment, load_experiments, read_experiments, write_experiments
+from .fitting import FitWarning, fit, goodness_of_fit
 from .result import ExperimentFit, FitResult
 from .stability import check_stability, drucker_eigenvalues
 
 __all__ = ["Experiment", "ExperimentFit", "FitResult", "FitWarning", "check_stability",
-           "drucker_eigenvalues", "evaluate", "fit", "load_experiments", "read_experiments",
+           "drucker_eigenvalues", "fit", "goodness_of_fit", "load_experiments", "read_experiments",
            "write_experiments"]

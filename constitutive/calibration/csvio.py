@@ -1,4 +1,4 @@
-"""CSV -> :class:`~constitutive.experiments.Experiment` (used by ``constitutive data import``).
+"""CSV -> :class:`~constitutive.calibration.experiments.Experiment` (used by ``constitutive data import``).
 
 CSV files may start with ``#`` comment lines (kept as provenance) and one header row. Columns
 are chosen by index or header name; the default order is the mode's control columns then its
@@ -17,7 +17,7 @@ import os
 
 import numpy as np
 
-from ..experiments import Experiment, normalise_mode, normalise_units
+from .experiments import Experiment, normalise_mode, normalise_units
 
 N_COLUMNS = {"uniaxial": 2, "equibiaxial": 2, "pure_shear": 2, "simple_shear": 2, "biaxial": 4,
              "general": 18}

@@ -20,9 +20,9 @@ import warnings
 import numpy as np
 from scipy.optimize import least_squares
 
-from ..experiments import Experiment, load_experiments
+from .experiments import Experiment, load_experiments
+from .fit_problem import FitProblem
 from .params import ParameterSpace
-from .problem import Problem
 from .result import ExperimentFit, FitResult
 from .stability import check_stability, solved_F
 
@@ -100,7 +100,7 @@ def _statistics(J: np.ndarray, cost: float, labels: list[str], rank_rtol: float)
     return se, corr, rank, cond, affected
 
 
-def _experiment_fits(problem: Problem, x: np.ndarray) -> list[ExperimentFit]:
+def _experiment_fits(problem: FitProblem, x: np.ndarray) -> list[ExperimentFit]:
     preds = problem.predictions(x)
     out = []
     for e, p, d in zip(problem.experiments, preds, problem.data, strict=False):
@@ -114,12 +114,12 @@ def _experiment_fits(problem: Problem, x: np.ndarray) -> list[ExperimentFit]:
     return out
 
 
-def evaluate(material, experiments, units: str | None = None) -> list[ExperimentFit]:
+def goodness_of_fit(material, experiments, units: str | None = None) -> list[ExperimentFit]:
     """R^2 and relative errors of a given material on experiments (validation, no fitting)."""
     if isinstance(experiments, (str, bytes)) or hasattr(experiments, "__fspath__"):
         experiments = load_experiments(experiments)
     space = ParameterSpace(material)
-    problem = Problem(space, experiments, units=units)
+    problem = FitProblem(space, experiments, units=units)
     return _experiment_fits(problem, space.x0())
 
 
@@ -134,7 +134,7 @@ def fit(model, experiments, *, start: dict | None = None, free=None, fixed=None,
     Parameters
     ----------
     model : registered model name or a material instance (holds start and fixed values)
-    experiments : list of :class:`~constitutive.experiments.Experiment` or an HDF5 path
+    experiments : list of :class:`~constitutive.calibration.experiments.Experiment` or an HDF5 path
     start : start values by parameter name. For a model given by name, parameters not given
         start from the model defaults scaled to the initial shear modulus of the data (see
         :func:`~constitutive.calibration.starts.start_values`)
@@ -174,8 +174,8 @@ def fit(model, experiments, *, start: dict | None = None, free=None, fixed=None,
     if fix_volumetric and not getattr(material, "incompressible", False):
         fixed = list(fixed or ()) + [v for v in VOLUMETRIC if v in material.parameters]
     space = ParameterSpace(material, free=free, fixed=fixed)
-    problem = Problem(space, experiments, units=units, residual=residual, weights=weights)
-    jac = problem.jacobian if jacobian == "autograd" else jacobian
+    problem = FitProblem(space, experiments, units=units, residual=residual, weights=weights)
+    jac = problem.residual_jacobian if jacobian == "autograd" else jacobian
     best, runs, nfev, njev = None, [], 0, 0
     starts = _starts(space, int(n_starts), seed)
     for k, x0 in enumerate(starts):
@@ -204,7 +204,7 @@ def fit(model, experiments, *, start: dict | None = None, free=None, fixed=None,
     if best is None:
         raise ValueError(f"fit: every start failed: {[r.get('error') for r in runs]}")
     x = best.x
-    J = problem.jacobian(x)
+    J = problem.residual_jacobian(x)
     se, corr, rank, cond, affected = _statistics(J, float(best.cost), space.labels, rank_rtol)
     fitted, _ = space.material(x)
     stab = None

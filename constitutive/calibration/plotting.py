@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import driver
-from ..atomic import atomic_write
+from constitutive.files import atomic_write
+
+from . import driver
 
 _XLABEL = {"uniaxial": "stretch", "equibiaxial": "stretch", "pure_shear": "stretch",
            "simple_shear": "amount of shear", "biaxial": "varied stretch", "general": "point"}

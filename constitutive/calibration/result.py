@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..atomic import atomic_write, write_text_atomic
+from constitutive.files import atomic_write, write_text_atomic
 
 
 @dataclass

@@ -19,8 +19,9 @@ import math
 import numpy as np
 import torch
 
-from .. import driver
-from ..tensors import det
+from constitutive.tensors import det
+
+from . import driver, loadpaths
 
 ROUNDOFF = 1e-12
 
@@ -144,7 +145,7 @@ def _path_stretches(material, mode: str, grid: np.ndarray) -> np.ndarray:
     if getattr(material, "incompressible", False):
         return lam
     try:
-        res = driver.solve(material, driver.load_path(mode, grid, dtype=material.dtype))
+        res = driver.solve(material, loadpaths.load_path(mode, grid, dtype=material.dtype))
     except ValueError:
         return lam
     diag = torch.diagonal(res.F, dim1=-2, dim2=-1).detach().cpu().numpy()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..experiments import Experiment
+from .experiments import Experiment
 
 #: exponents of successive Ogden terms (term 1-3 as in Ogden's 1972 Treloar fit)
 OGDEN_ALPHA = (1.3, 5.0, -2.0, 3.0, -4.0, 7.0, 0.5, -1.0)

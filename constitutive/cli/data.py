@@ -36,7 +36,7 @@ def add_parser(sub) -> None:
 
 def run_import(args) -> int:
     from constitutive.calibration.csvio import experiment_from_csv
-    from constitutive.experiments import read_experiments, write_experiments
+    from constitutive.calibration.experiments import read_experiments, write_experiments
 
     if args.name and len(args.name) != len(args.csv):
         raise ValueError(f"--name: give one name per CSV file ({len(args.csv)}), got {len(args.name)}")
@@ -56,7 +56,7 @@ def run_import(args) -> int:
 
 
 def run_info(args) -> int:
-    from constitutive.experiments import read_experiments
+    from constitutive.calibration.experiments import read_experiments
 
     exps = read_experiments(args.file)
     print(f"{args.file}: {len(exps)} experiment(s), valid")

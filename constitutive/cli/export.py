@@ -17,7 +17,7 @@ _DATASETS = ("F", "E")
 
 
 def add_parser(sub) -> None:
-    from constitutive.export import NOTATIONS, STRESS_MEASURES, TANGENTS
+    from constitutive.interfaces.export import EXPORT_STRESS_MEASURES, NOTATIONS, TANGENTS
 
     p = sub.add_parser("export", help="export stress and tangents (HDF5/npz) or an Abaqus material card")
     add_model_arguments(p)
@@ -30,7 +30,7 @@ def add_parser(sub) -> None:
     p.add_argument("--notation", choices=list(NOTATIONS), default=None,
                    help="default: abaqus for --tangent abaqus, tensor for dP/dF, mandel otherwise")
     p.add_argument("--tangent", choices=list(TANGENTS), default="dS/dE")
-    p.add_argument("--stress", choices=list(STRESS_MEASURES), default=None,
+    p.add_argument("--stress", choices=list(EXPORT_STRESS_MEASURES), default=None,
                    help="stress measure (default: conjugate to the tangent)")
     p.add_argument("--units", default=None, help="free-text units stored in the file, e.g. 'MPa'")
     p.add_argument("--abaqus-card", metavar="PATH", help="write an Abaqus *MATERIAL/*HYPERELASTIC card")
@@ -95,8 +95,9 @@ def validate_deformations(arr, kind: str, where: str) -> np.ndarray:
 
 
 def run(args) -> int:
-    from constitutive.abaqus_cards import abaqus_material_card
-    from constitutive.export import export_tangents, read_tangents, write_text_atomic
+    from constitutive.files import write_text_atomic
+    from constitutive.interfaces.abaqus_cards import abaqus_material_card
+    from constitutive.interfaces.export import export_tangents, read_tangents
 
     options = dict(split_pairs(args.option, "--option"))
     mat = make_model(args.model, args.param, **options)

@@ -4,14 +4,17 @@ How it works
 ------------
 1. The engine's own derivative computation (energy, one reverse pass for the stress, six for
    the Mandel tangent columns; for the FE path also ``P = F S`` and ``A = dP/dF``) runs once
-   on a batch of one point under a dispatch mode (:mod:`._trace`) that replays every ATen
-   operation on symbolic scalars (:mod:`._scalarize`).
+   on a batch of one point under a dispatch mode (:mod:`.stage1_trace`) that replays every ATen
+   operation on symbolic scalars (:mod:`.stage2_scalarize`).
 2. The 3x3 bookkeeping disappears, repeated subexpressions are shared and autograd's zeros
    folded, leaving a straight-line program of a few hundred scalar operations per point
-   (:mod:`._expr`).
+   (:mod:`.stage3_ir`).
 3. The program is emitted as one C loop over blocks of points, vectorised with SIMD math
-   (:mod:`._codegen_c`), compiled once and cached on disk (:mod:`._cbuild`); or, on CUDA and where no C
-   compiler exists, as elementwise torch code (:mod:`._codegen_torch`, ``torch.compile`` on CUDA).
+   (:mod:`.stage4_codegen_c`), compiled once and cached on disk (:mod:`.stage5_compile`,
+   :mod:`constitutive.native`); or, on CUDA and where no C compiler exists, as elementwise
+   torch code (:mod:`.stage4_codegen_torch`, ``torch.compile`` on CUDA).
+4. :mod:`.kernels` keeps the built kernels, runs them (threads on CPU) and raises the domain
+   errors (:func:`constitutive.domain.require`) that their condition flags report.
 
 No derivative is written by hand, parameters are kernel inputs (one kernel per model, options
 and parameter shapes), inputs stream through the kernel with no intermediate arrays, and
@@ -33,11 +36,12 @@ import os
 
 import torch
 
-from ._engine import FastPathUnavailable, clear_cache, evaluate, info, kernel_for
+from .kernels import FastPathUnavailable, clear_cache, info, kernel_for, run_kernel
 
 __all__ = [
     "FastPathUnavailable", "MIN_POINTS", "clear_cache", "disabled", "enabled", "info",
-    "kernel_for", "pk1_tangent", "set_enabled", "should_use", "stress_tangent_mandel", "try_fast",
+    "kernel_for", "pk1_tangent", "run_kernel", "set_enabled", "should_use", "stress_tangent_mandel",
+    "try_fast",
 ]
 
 #: smallest batch routed to the fast path automatically (``$CONSTITUTIVE_FAST_MIN_POINTS``)
@@ -104,7 +108,7 @@ def stress_tangent_mandel(material, e, out=None) -> tuple[torch.Tensor, torch.Te
     ``(s, D)`` (contiguous, float64, same device). Raises :class:`FastPathUnavailable` when
     the material cannot be compiled.
     """
-    return evaluate(material, "mandel", e, out, validated=False)
+    return run_kernel(material, "mandel", e, out, validated=False)
 
 
 def pk1_tangent(material, F, out=None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -112,7 +116,7 @@ def pk1_tangent(material, F, out=None) -> tuple[torch.Tensor, torch.Tensor]:
 
     ``F`` is validated like the eager path (finite, ``det F > 0``); ``out = (P, A)`` optional.
     """
-    return evaluate(material, "pk1", F, out, validated=False)
+    return run_kernel(material, "pk1", F, out, validated=False)
 
 
 def try_fast(material, kind: str, x, fast, out=None):
@@ -125,11 +129,11 @@ def try_fast(material, kind: str, x, fast, out=None):
     per_point = 6 if kind == "mandel" else 9
     validated = False
     if not isinstance(x, torch.Tensor) or x.dtype != material.dtype or x.device != material.device:
-        x = material._strain_mandel(x) if kind == "mandel" else material._deformation_gradient(x)
+        x = material.as_strain_mandel(x) if kind == "mandel" else material.as_deformation_gradient(x)
         validated = True
     if not should_use(material, x, per_point, False, fast):
         return None
     try:
-        return evaluate(material, kind, x, out, validated=validated)
+        return run_kernel(material, kind, x, out, validated=validated)
     except FastPathUnavailable:
         return None

@@ -10,11 +10,12 @@ Newton-Raphson uses the consistent tangent. See docs/fem.md.
 
 from __future__ import annotations
 
-from .generate import box, cook_membrane, distort, hex_to_tets, to_quadratic
+from .errors import ConvergenceError, ElementInversion
+from .generate import box, cook_membrane_mesh, distort, hex_to_tets, to_quadratic
 from .mesh import Mesh
-from .newton import ConvergenceError, Result, solve
+from .newton import Result, solve
 from .output import Writer
-from .problem import ElementInversion, Problem
+from .problem import Problem
 
 __all__ = ["Mesh", "Problem", "Result", "Writer", "ConvergenceError", "ElementInversion", "box",
-           "cook_membrane", "distort", "hex_to_tets", "to_quadratic", "solve"]
+           "cook_membrane_mesh", "distort", "hex_to_tets", "to_quadratic", "solve"]

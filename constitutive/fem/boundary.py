@@ -74,7 +74,7 @@ class SurfaceLoad:
         self.faces = np.asarray(faces, dtype=np.int64)
         self.element = get_element(face_type)
         pts, self.w = self.element.default_rule()
-        self.N, self.dN = self.element.evaluate(pts)  # (nq, nfn), (nq, nfn, 2)
+        self.N, self.dN = self.element.shape_functions(pts)  # (nq, nfn), (nq, nfn, 2)
         self.name = name
 
     def dofs(self) -> np.ndarray:

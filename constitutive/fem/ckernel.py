@@ -11,7 +11,7 @@ intermediate arrays. Per quadrature point
 
 with ``g`` gradient components per node (3; 6 for F-bar's point and centre gradients). The
 source is specialised for ``(nen, nq, g)``, compiled once with the fast path's compiler
-settings and cached on disk (:mod:`constitutive.fast._cbuild`); elements are split across
+settings and cached on disk (:mod:`constitutive.native`); elements are split across
 ``torch.get_num_threads()`` threads. Without a C compiler, or with ``CONSTITUTIVE_FAST=0``,
 :func:`constitutive.fem.assembly.element_stiffness` keeps its torch implementation (the
 results agree to rounding, ``tests/test_fem_basics.py``).
@@ -24,7 +24,8 @@ import functools
 
 import torch
 
-from ..fast._engine import _pool  # the fast path's worker threads (recreated after fork)
+from constitutive import fast
+from constitutive.native import compile_source, compiler, run_split
 
 #: elements per thread below which one thread is used
 MIN_ELEMENTS_PER_THREAD = 256
@@ -81,8 +82,6 @@ void stiffness(int64_t ne, const double *restrict A, const double *restrict dN,
 def _kernel(nen: int, nq: int, g: int):
     """The compiled kernel for ``(nen, nq, g)``, or the ``RuntimeError`` that prevented it
     (cached too, so a failing compiler is not run again at every assembly)."""
-    from ..fast._cbuild import compile_source
-
     try:
         lib = ctypes.CDLL(str(compile_source(_SOURCE.format(nen=nen, nq=nq, g=g))))
     except (RuntimeError, OSError) as exc:
@@ -95,9 +94,6 @@ def _kernel(nen: int, nq: int, g: int):
 
 def available() -> bool:
     """True when the kernel may be used: a C compiler exists and the fast path is enabled."""
-    from .. import fast
-    from ..fast._cbuild import compiler
-
     return fast.enabled() and compiler() is not None
 
 
@@ -130,11 +126,5 @@ def element_stiffness_c(A: torch.Tensor, dN: torch.Tensor, dV: torch.Tensor,
         fn(j - i, A.data_ptr() + i * sA * sz, dN.data_ptr() + i * sN * sz,
            dV.data_ptr() + i * sV * sz, K.data_ptr() + i * sK * sz)
 
-    if threads == 1:
-        run(0, ne)
-    else:
-        bounds = [ne * t // threads for t in range(threads + 1)]
-        futures = [_pool(threads).submit(run, bounds[t], bounds[t + 1]) for t in range(threads)]
-        for f in futures:
-            f.result()
+    run_split(run, ne, threads)
     return K

@@ -42,7 +42,7 @@ class Element:
     def nen(self) -> int:
         return len(self.nodes)
 
-    def evaluate(self, xi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def shape_functions(self, xi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Shape functions ``N`` (nq, nen) and reference gradients ``dN/dxi`` (nq, nen, dim)."""
         xi = np.atleast_2d(np.asarray(xi, dtype=float))
         if xi.shape[-1] != self.dim:

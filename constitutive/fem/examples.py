@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .generate import box
-from .generate import cook_membrane as cook_mesh
+from .generate import box, cook_membrane_mesh
 from .problem import Problem
 
 
@@ -43,7 +42,7 @@ def uniaxial_block(material, stretch: float = 1.5, n: int = 4, steps: int = 5, o
             "files": res.files, "result": res}
 
 
-def cook_membrane(material, load: float = 0.05, n: int = 8, thickness: float = 1.0, steps: int = 5,
+def cook_membrane_problem(material, load: float = 0.05, n: int = 8, thickness: float = 1.0, steps: int = 5,
                   formulation: str = "fbar", output_dir=None, verbose: bool = False,
                   plane_strain: bool = True, **solve_kwargs) -> dict:
     """Cook's tapered plate clamped at x = 0 with a dead shear traction ``load`` (per unit
@@ -51,7 +50,7 @@ def cook_membrane(material, load: float = 0.05, n: int = 8, thickness: float = 1
 
     Returns the vertical displacement of the top corner (48, 60) over the steps.
     """
-    mesh = cook_mesh((n, n, 1), thickness=thickness)
+    mesh = cook_membrane_mesh((n, n, 1), thickness=thickness)
     prob = Problem(mesh, material, formulation)
     prob.fix("clamped")
     if plane_strain:

@@ -135,7 +135,7 @@ def distort(mesh: Mesh, amplitude: float = 0.2, seed: int = 0) -> Mesh:
     return Mesh(pts, mesh.cells.copy(), mesh.cell_type, dict(mesh.point_sets))
 
 
-def cook_membrane(n=(8, 8, 1), thickness: float = 1.0, cell_type: str = "hexahedron",
+def cook_membrane_mesh(n=(8, 8, 1), thickness: float = 1.0, cell_type: str = "hexahedron",
                   corners=((0.0, 0.0), (48.0, 44.0), (48.0, 60.0), (0.0, 44.0))) -> Mesh:
     """Cook's tapered plate: the unit square mapped bilinearly onto the quadrilateral with
     ``corners`` (clamped edge x = 0, loaded edge x = 48 in the classical dimensions, mm),

@@ -48,10 +48,11 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 
 import numpy as np
 
-from .generate import box, cook_membrane
+from .generate import box, cook_membrane_mesh
 from .mesh import Mesh
 from .problem import Problem
 
@@ -97,14 +98,20 @@ def build_mesh(cfg: dict, base_dir: str = ".") -> Mesh:
     if kind == "box":
         return box(cfg.get("n", 4), cfg.get("size", 1.0), cfg.get("origin", 0.0), ct)
     if kind == "cook":
-        return cook_membrane(cfg.get("n", (8, 8, 1)), cfg.get("thickness", 1.0), ct)
+        return cook_membrane_mesh(cfg.get("n", (8, 8, 1)), cfg.get("thickness", 1.0), ct)
     raise ValueError(f"mesh.type: expected 'box' or 'cook' (or give mesh.file), got {kind!r}")
 
 
-def build(cfg: dict, base_dir: str = ".") -> tuple[Problem, dict, dict]:
-    """(problem, solve keywords, output keywords) from a parsed input dict."""
-    import materials
+#: ``factory(model_name, **parameters_and_options) -> material``; the CLI passes ``materials.get``
+MaterialFactory = Callable[..., object]
 
+
+def build(cfg: dict, material_factory: MaterialFactory, base_dir: str = ".") -> tuple[Problem, dict, dict]:
+    """(problem, solve keywords, output keywords) from a parsed input dict.
+
+    The FE driver knows no material library: ``material_factory(model, **params)`` makes the
+    material of the ``[material]`` section (``materials.get`` from the command line).
+    """
     for key in ("mesh", "material"):
         if key not in cfg:
             raise ValueError(f"input: missing section [{key}]")
@@ -112,7 +119,7 @@ def build(cfg: dict, base_dir: str = ".") -> tuple[Problem, dict, dict]:
     mat_cfg = dict(cfg["material"])
     if "model" not in mat_cfg:
         raise ValueError("material.model: missing (a registered model name)")
-    material = materials.get(mat_cfg.pop("model"), **mat_cfg)
+    material = material_factory(mat_cfg.pop("model"), **mat_cfg)
     prob = Problem(mesh, material, cfg.get("problem", {}).get("formulation", "displacement"))
     for i, bc in enumerate(cfg.get("dirichlet", [])):
         if "nodes" not in bc:
@@ -137,10 +144,10 @@ def build(cfg: dict, base_dir: str = ".") -> tuple[Problem, dict, dict]:
     return prob, solver, output
 
 
-def run(path: str | os.PathLike, **overrides):
+def run(path: str | os.PathLike, material_factory: MaterialFactory, **overrides):
     """Load, build and solve an input file; ``overrides`` replace [solver]/[output] keys."""
     cfg = load(path)
-    prob, solver, output = build(cfg, os.path.dirname(os.path.abspath(path)))
+    prob, solver, output = build(cfg, material_factory, os.path.dirname(os.path.abspath(path)))
     for k, v in overrides.items():
         if v is None:
             continue

@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..atomic import atomic_write
+from constitutive.files import atomic_write
+
 from .elements import Element, get_element
+from .geometry import reference_gradients
 
 Predicate = Callable[[np.ndarray], np.ndarray]
 
@@ -110,9 +112,9 @@ class Mesh:
 
     def volume(self) -> float:
         """Reference volume by quadrature."""
-        from .assembly import Geometry
-
-        return float(Geometry(self).dV.sum())
+        points, weights = self.element.default_rule()
+        _, dN_dxi = self.element.shape_functions(points)
+        return float(reference_gradients(self.points[self.cells], dN_dxi, weights)[1].sum())
 
     def transformed(self, fn: Callable[[np.ndarray], np.ndarray]) -> Mesh:
         """New mesh with points mapped by ``fn`` ((n, 3) -> (n, 3)); sets kept."""

@@ -15,19 +15,15 @@ import math
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .errors import ConvergenceError, ElementInversion, StepDiverged
 from .linsolve import make_solver
-from .problem import ElementInversion, Problem
 
-
-class ConvergenceError(RuntimeError):
-    """Newton failed even with the smallest allowed load increment."""
-
-
-class StepDiverged(RuntimeError):
-    pass
+if TYPE_CHECKING:
+    from .problem import Problem
 
 
 @dataclass
@@ -97,7 +93,7 @@ def solve(problem: Problem, steps: int = 10, max_iter: int = 20, rtol: float = 1
                "predictor": 0.0}
     result.timings = timings
     t, dt, cutbacks = 0.0, 1.0 / steps, 0
-    last = problem.evaluate(u, 0.0)  # converged state (with tangent) used by the predictor
+    last = problem.linearize(u, 0.0)  # converged state (with tangent) used by the predictor
     _add(timings, last)
     if writer is not None:
         writer.write(problem, u, last, 0.0)
@@ -142,7 +138,7 @@ def solve(problem: Problem, steps: int = 10, max_iter: int = 20, rtol: float = 1
 
 def _newton(problem, solver, u, t, max_iter, rtol, atol, etol, line_search, timings, verbose, stream):
     free = problem.free
-    state = problem.evaluate(u, t)
+    state = problem.linearize(u, t)
     _add(timings, state)
     residuals, energies = [], []
     energy0 = None
@@ -173,7 +169,7 @@ def _newton(problem, solver, u, t, max_iter, rtol, atol, etol, line_search, timi
         step, new_state = 1.0, None
         for _ in range(8 if line_search else 1):
             try:
-                new_state = problem.evaluate(u + step * du, t)
+                new_state = problem.linearize(u + step * du, t)
                 _add(timings, new_state)
             except ElementInversion:
                 if not line_search:
@@ -207,7 +203,7 @@ def _predict(problem, solver, u, last, t, t_new, dofs, vals, timings):
         rhs = -(problem.external_force(u, t_new) - problem.external_force(u, t))[free]
         if scale > 0.0:
             eps = 1e-6 / scale
-            r_eps = problem.evaluate(u + eps * du_p, t, tangent=False).R[free]
+            r_eps = problem.linearize(u + eps * du_p, t, tangent=False).R[free]
             rhs += (r_eps - last.R[free]) / eps
         if not np.any(rhs):
             return None

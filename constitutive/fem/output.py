@@ -15,7 +15,7 @@ import os
 import numpy as np
 import torch
 
-from ..atomic import atomic_write, write_text_atomic
+from constitutive.files import atomic_write, write_text_atomic
 
 
 def cell_fields(F: torch.Tensor, P: torch.Tensor) -> dict[str, np.ndarray]:

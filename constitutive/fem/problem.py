@@ -19,19 +19,20 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from ..tensors import det
+from constitutive.tensors import det
+
 from . import assembly as asm
 from . import fbar as fb
 from .boundary import BodyForce, Dirichlet, Pressure, Traction
+from .errors import ElementInversion
+from .geometry import Geometry
 from .mesh import Mesh
+from .newton import solve
+from .output import Writer
 
 FORMULATIONS = ("displacement", "fbar")
 #: below this many quadrature points the evaluation runs on one torch thread
 SERIAL_BELOW = 20000
-
-
-class ElementInversion(RuntimeError):
-    """det F <= 0 at some quadrature point (the load step is cut back)."""
 
 
 @dataclass
@@ -72,7 +73,7 @@ class Problem:
                 "variant with a large bulk modulus (and formulation='fbar' on hexahedra)")
         self.mesh, self.material, self.formulation = mesh, material, formulation
         self.dtype = torch.float64
-        self.geometry = asm.Geometry(mesh, quadrature)
+        self.geometry = Geometry(mesh, quadrature)
         self.dN = torch.from_numpy(self.geometry.dN)
         self.dV = torch.from_numpy(self.geometry.dV)
         self._dN_aqj = self.dN.permute(0, 2, 1, 3).contiguous()  # (ne, nen, nq, 3) for F
@@ -127,9 +128,6 @@ class Problem:
         ``max_iter, rtol, atol, etol, line_search, min_step, linear_solver, predictor,
         verbose``); with ``output_dir`` write the VTU/XDMF series, reaction CSV/JSON and, with
         ``plot=(dirichlet name, component)``, a PNG (:class:`~constitutive.fem.output.Writer`)."""
-        from .newton import solve
-        from .output import Writer
-
         writer = Writer(output_dir, name, fmt, plot) if output_dir else None
         return solve(self, steps=steps, writer=writer, **kwargs)
 
@@ -209,7 +207,7 @@ class Problem:
             buf = self._work[name] = torch.empty(shape, dtype=self.dtype)
         return buf
 
-    def evaluate(self, u: np.ndarray, t: float, tangent: bool = True) -> State:
+    def linearize(self, u: np.ndarray, t: float, tangent: bool = True) -> State:
         """Residual (ndof,) and, if ``tangent``, the free-free CSR tangent at ``u``.
 
         Small problems (fewer than ``SERIAL_BELOW`` quadrature points) run torch on one thread:

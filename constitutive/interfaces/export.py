@@ -1,0 +1,271 @@
+"""Tangent export: stress and tangent at given deformations, with every convention in the file.
+
+``export_tangents(path, material, F)`` writes (HDF5 for ``.h5``/``.hdf5``, NumPy ``.npz``)
+
+* datasets ``F`` (n, 3, 3), ``stress`` (n, 6) or (n, 3, 3), ``tangent`` (n, 6, 6) or
+  (n, 3, 3, 3, 3), ``energy`` (n,) (strain energy per unit reference volume);
+* root attributes ``material``, ``parameters`` (JSON), ``options`` (JSON), ``notation``,
+  ``ordering``, ``strain_shear_factor``, ``stress_shear_factor``, ``stress_measure``,
+  ``tangent_kind``, ``tangent_definition``, ``strain_measure``, ``units``, ``conventions``
+  (how to read the arrays, in words), ``constitutive_version``. In ``.npz`` files the attributes
+  are one JSON string under ``attrs``.
+
+Tangent kinds: ``dS/dE`` (material tangent ``CC = d2W/dEdE``, with ``S``), ``dP/dF``
+(``A_iJkL``, with ``P``, tensor notation only), ``spatial`` (``c = J^-1 FFFF:CC``, Truesdell rate
+of Kirchhoff stress over J, with Cauchy stress), ``abaqus`` (``c`` plus the Jaumann correction, as
+Abaqus DDSDDE, with Cauchy stress). Notations (:data:`NOTATIONS`): a tangent matrix ``T`` maps
+strain vectors to stress vectors, ``T[I, J] = f_s(I) m(J) / f_e(J) C[ij kl]`` with the pair
+``ij`` of row ``I``, ``kl`` of column ``J``, shear factors ``f_s``/``f_e`` on stress/strain and
+multiplicity ``m = 2`` for shear columns (1 otherwise): Mandel ``D = w w C``, Voigt ``C[ij kl]``.
+
+Files are written atomically (temporary file in the same directory, then ``os.replace``).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import torch
+
+from constitutive import kinematics as kin
+from constitutive import mandel
+from constitutive.files import atomic_write
+from constitutive.hyperelastic import Hyperelastic
+
+from .abaqus_umat import jaumann_tangent
+from .notation import (
+    NOTATIONS,
+    check_notation,
+    matrix_to_tangent,
+    stress_to_vector,
+    tangent_to_matrix,
+    vector_to_stress,
+)
+
+TANGENTS = {
+    "dS/dE": ("pk2", "Green-Lagrange strain E", "CC_IJKL = d2W/dE_IJ dE_KL = dS_IJ/dE_KL"),
+    "dP/dF": ("pk1", "deformation gradient F", "A_iJkL = dP_iJ/dF_kL"),
+    "spatial": ("cauchy", "rate of deformation d",
+                "c_ijkl = J^-1 F_iI F_jJ F_kK F_lL CC_IJKL (Truesdell rate of Kirchhoff stress / J)"),
+    "abaqus": ("cauchy", "rate of deformation d",
+               "C^MJ_ijkl = c_ijkl + (d_ik s_jl + s_ik d_jl + d_il s_jk + s_il d_jk)/2 "
+               "(Jaumann rate of Kirchhoff stress / J, Abaqus DDSDDE)"),
+}
+EXPORT_STRESS_MEASURES = {"pk2": "second Piola-Kirchhoff S", "pk1": "first Piola-Kirchhoff P = F S",
+                   "cauchy": "Cauchy sigma = F S F^T / J", "kirchhoff": "Kirchhoff tau = F S F^T"}
+DEFAULT_UNITS = "stress, tangent and energy density in the stress unit of the parameters; F dimensionless"
+
+
+# ----------------------------------------------------------------------------- evaluation
+def _as_F(F_or_E, kind: str, material: Hyperelastic) -> torch.Tensor:
+    if kind == "F":
+        F = material.as_deformation_gradient(F_or_E, "F")
+        return F.reshape(-1, 3, 3)
+    if kind == "E":
+        x = torch.as_tensor(np.asarray(F_or_E, dtype=np.float64))
+        E = mandel.from_mandel(x) if x.shape[-1:] == (6,) else material.as_strain_tensor(x, "E")
+        lam, Q = torch.linalg.eigh(torch.eye(3, dtype=E.dtype, device=E.device) + 2.0 * E.reshape(-1, 3, 3))
+        if bool((lam <= 0).any()):
+            raise ValueError("E: I + 2E must be positive definite (C = F^T F)")
+        return (Q * lam.sqrt()[..., None, :]) @ Q.transpose(-1, -2)  # F = U, no rotation
+    raise ValueError(f"kind: expected 'F' or 'E', got {kind!r}")
+
+
+def evaluate_tangents(material: Hyperelastic, F: torch.Tensor, stress: str, tangent: str):
+    """Energy (n,), stress tensor (n,3,3) and tangent tensor (n,3,3,3,3) as NumPy arrays.
+
+    ``F`` (n,3,3) must be validated (:meth:`Hyperelastic.as_deformation_gradient`).
+    """
+    if tangent not in TANGENTS:
+        raise ValueError(f"tangent: expected one of {list(TANGENTS)}, got {tangent!r}")
+    if stress not in EXPORT_STRESS_MEASURES:
+        raise ValueError(f"stress: expected one of {list(EXPORT_STRESS_MEASURES)}, got {stress!r}")
+    e = kin.strain_mandel_from_F(F)
+    s, D = material.stress_tangent_mandel(e)
+    S, CC = mandel.from_mandel(s), mandel.from_mandel4(D)
+    T = {"dS/dE": lambda: CC, "dP/dF": lambda: kin.dPdF_from_material_tangent(F, S, CC),
+         "spatial": lambda: kin.spatial_tangent(F, CC), "abaqus": lambda: jaumann_tangent(F, S, CC)}
+    sig = {"pk2": S, "pk1": F @ S, "kirchhoff": kin.kirchhoff_from_pk2(F, S),
+           "cauchy": kin.cauchy_from_pk2(F, S)}[stress]
+    W = material.energy_mandel(e)
+    return tuple(t.detach().cpu().numpy() for t in (W, sig, T[tangent]()))
+
+
+def _attrs(material, notation, stress, tangent, units) -> dict:
+    from constitutive import __version__
+
+    _, fe, fs, ordering = NOTATIONS[notation]
+    conv = (f"Points along axis 0. F[n, i, j] = F_ij. stress: {EXPORT_STRESS_MEASURES[stress]}; tangent: "
+            f"{TANGENTS[tangent][2]}.")
+    if notation != "tensor":
+        conv += (f" Vectors hold components in the order {ordering}; shear components of stress "
+                 f"vectors are multiplied by {fs:.17g}, those of strain vectors by {fe:.17g}; "
+                 "tangent[n, I, J] maps strain vectors to stress vectors: "
+                 "tangent[I, J] = f_stress(I) * m(J) / f_strain(J) * C[ij kl], m = 2 for shear J.")
+    return {
+        "material": material.name or type(material).__name__,
+        "parameters": json.dumps(material.parameter_values()),
+        "options": json.dumps(material.option_values()),
+        "notation": notation, "ordering": ordering,
+        "strain_shear_factor": fe, "stress_shear_factor": fs,
+        "stress_measure": stress, "tangent_kind": tangent,
+        "tangent_definition": TANGENTS[tangent][2], "strain_measure": TANGENTS[tangent][1],
+        "units": units or DEFAULT_UNITS, "conventions": conv,
+        "constitutive_version": __version__,
+        "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def export_tangents(path, material: Hyperelastic, F_or_E, *, kind: str = "F", stress: str | None = None,
+                    tangent: str = "dS/dE", notation: str | None = None, units: str | None = None,
+                    chunk_size: int = 65536, progress=None) -> str:
+    """Evaluate ``material`` at deformations and write stress and tangent with their conventions.
+
+    Parameters
+    ----------
+    path : output file, ``.h5``/``.hdf5`` or ``.npz``.
+    material : Hyperelastic
+    F_or_E : (n, 3, 3) deformation gradients (``kind="F"``) or Green-Lagrange strains
+        (``kind="E"``, (n, 3, 3) or Mandel (n, 6); then ``F = U = sqrt(I + 2E)``, no rotation).
+    stress : stress measure (``pk2``, ``pk1``, ``cauchy``, ``kirchhoff``); default: the one
+        conjugate to ``tangent`` (see :data:`TANGENTS`).
+    tangent : ``dS/dE``, ``dP/dF``, ``spatial`` or ``abaqus``.
+    notation : ``mandel``, ``voigt``, ``abaqus`` or ``tensor``; default ``abaqus`` for the Abaqus
+        tangent, ``tensor`` for ``dP/dF``, ``mandel`` otherwise.
+    units : free text stored in the ``units`` attribute.
+    chunk_size : points evaluated at a time.
+    progress : optional callable ``progress(done, total)`` called after each chunk.
+
+    Returns
+    -------
+    The path written.
+    """
+    if tangent not in TANGENTS:
+        raise ValueError(f"tangent: expected one of {list(TANGENTS)}, got {tangent!r}")
+    if not (isinstance(chunk_size, int) and chunk_size > 0):
+        raise ValueError(f"chunk_size: expected a positive integer, got {chunk_size!r}")
+    stress = stress or TANGENTS[tangent][0]
+    notation = notation or {"abaqus": "abaqus", "dP/dF": "tensor"}.get(tangent, "mandel")
+    check_notation(notation)
+    if notation != "tensor" and (tangent == "dP/dF" or stress == "pk1"):
+        raise ValueError(f"notation: {notation!r} needs symmetric quantities; dP/dF and P have no "
+                         "minor symmetries, use notation='tensor'")
+    _suffix(path)
+    F = _as_F(F_or_E, kind, material)
+    n = F.shape[0]
+    data: dict[str, np.ndarray] = {"F": F.detach().cpu().numpy()}
+    for i0 in range(0, n, chunk_size):  # fixed-size chunks: peak memory near the output size
+        W, sig, T = evaluate_tangents(material, F[i0:i0 + chunk_size], stress, tangent)
+        part = {"stress": stress_to_vector(sig, notation), "tangent": tangent_to_matrix(T, notation),
+                "energy": W}
+        for k, v in part.items():
+            if k not in data:
+                data[k] = np.empty((n, *v.shape[1:]))
+            data[k][i0:i0 + v.shape[0]] = v
+        if progress is not None:
+            progress(min(i0 + chunk_size, n), n)
+    write_tangent_file(path, data, _attrs(material, notation, stress, tangent, units))
+    return str(path)
+
+
+# ----------------------------------------------------------------------------- files
+def _suffix(path) -> str:
+    ext = os.path.splitext(str(path))[1].lower()
+    if ext not in (".h5", ".hdf5", ".npz"):
+        raise ValueError(f"path: expected a .h5, .hdf5 or .npz file name, got {str(path)!r}")
+    return ext
+
+
+def _descriptions(attrs: dict) -> dict:
+    """Per-dataset descriptions (HDF5 dataset attribute ``description``)."""
+    vec = attrs.get("notation") != "tensor"
+    where = f"components {attrs.get('ordering')}" if vec else "full tensor components"
+    return {
+        "F": "deformation gradient F[n, i, j] = F_ij (dimensionless)",
+        "stress": f"{attrs.get('stress_measure')} stress, {where}, "
+                  f"shear factor {attrs.get('stress_shear_factor')}",
+        "tangent": f"{attrs.get('tangent_kind')} tangent: {attrs.get('tangent_definition')}; "
+                   + (f"rows = stress {where}, columns = strain components (shear factor "
+                      f"{attrs.get('strain_shear_factor')})" if vec else "tangent[n, i, j, k, l]"),
+        "energy": "strain energy per unit reference volume W",
+    }
+
+
+def _write_hdf5(tmp: str, data: dict, attrs: dict) -> None:
+    import h5py
+
+    desc = _descriptions(attrs)
+    with h5py.File(tmp, "w") as f:
+        for k, v in attrs.items():
+            f.attrs[k] = v
+        for k, v in data.items():
+            f.create_dataset(k, data=v)
+            if k in desc:
+                f[k].attrs["description"] = desc[k]
+
+
+def _write_npz(tmp: str, data: dict, attrs: dict) -> None:
+    with open(tmp, "wb") as fh:
+        np.savez(fh, attrs=np.array(json.dumps(attrs)), **data)
+
+
+def write_tangent_file(path, data: dict, attrs: dict) -> None:
+    """Write arrays and attributes atomically (temporary file in the same directory, os.replace)."""
+    ext = _suffix(path)
+    atomic_write(path, lambda tmp: (_write_npz if ext == ".npz" else _write_hdf5)(tmp, data, attrs))
+
+
+@dataclass(frozen=True)
+class TangentFile:
+    """Arrays of an exported file with their conventions (``attrs``)."""
+
+    F: np.ndarray
+    stress: np.ndarray
+    tangent: np.ndarray
+    energy: np.ndarray | None
+    attrs: dict = field(default_factory=dict)
+
+    @property
+    def notation(self) -> str:
+        return self.attrs["notation"]
+
+    def to(self, notation: str) -> TangentFile:
+        """The same data in another notation (``mandel``, ``voigt``, ``abaqus``, ``tensor``)."""
+        check_notation(notation)
+        unsymmetric = self.attrs["tangent_kind"] == "dP/dF" or self.attrs["stress_measure"] == "pk1"
+        if notation != "tensor" and unsymmetric:
+            raise ValueError("notation: dP/dF and P have no minor symmetries; only 'tensor' is possible")
+        sig = vector_to_stress(self.stress, self.notation)
+        T = matrix_to_tangent(self.tangent, self.notation)
+        _, fe, fs, ordering = NOTATIONS[notation]
+        attrs = {**self.attrs, "notation": notation, "ordering": ordering,
+                 "strain_shear_factor": fe, "stress_shear_factor": fs}
+        return replace(self, stress=stress_to_vector(sig, notation), tangent=tangent_to_matrix(T, notation),
+                       attrs=attrs)
+
+
+def read_tangents(path, notation: str | None = None) -> TangentFile:
+    """Read an exported file; optionally convert it to ``notation``."""
+    ext = _suffix(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"path: no such file {str(path)!r}")
+    if ext == ".npz":
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        attrs = json.loads(str(arrays.pop("attrs")))
+    else:
+        import h5py
+
+        with h5py.File(path, "r") as f:
+            arrays = {k: f[k][()] for k in f.keys()}
+            attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
+            attrs = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in attrs.items()}
+    missing = [k for k in ("F", "stress", "tangent") if k not in arrays]
+    if missing or "notation" not in attrs:
+        raise ValueError(f"{path}: not a tangent file (missing {missing or ['notation attribute']})")
+    out = TangentFile(arrays["F"], arrays["stress"], arrays["tangent"], arrays.get("energy"), attrs)
+    return out.to(notation) if notation else out
