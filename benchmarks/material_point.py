@@ -39,7 +39,7 @@ from common import RESULTS, best_time, format_table, machine_info, progress, wri
 from material_point_peers import FE_PEERS, MANDEL_PEERS  # noqa: E402
 
 import materials  # noqa: E402
-from constitutive import fast  # noqa: E402
+from constitutive import fast, mandel  # noqa: E402
 
 MODELS = {
     "neo-hooke": {},
@@ -110,7 +110,7 @@ def vmap_hessian(mat):
     from torch.func import grad, hessian, vmap
 
     def w(e):
-        return mat._energy_of_mandel(e[None])[0]
+        return mat.energy(mandel.from_mandel(e[None]))[0]
 
     h, g = vmap(hessian(w)), vmap(grad(w))
 

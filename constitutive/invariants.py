@@ -33,12 +33,12 @@ def I3(E: torch.Tensor) -> torch.Tensor:
     return det(right_cauchy_green_from_E(E))
 
 
-def jacobian(E: torch.Tensor) -> torch.Tensor:
-    """``J = sqrt(det C)``."""
+def volume_ratio(E: torch.Tensor) -> torch.Tensor:
+    """``J = det F = sqrt(det C)``, the volume ratio."""
     return torch.sqrt(I3(E))
 
 
-def log_jacobian(E: torch.Tensor) -> torch.Tensor:
+def log_volume_ratio(E: torch.Tensor) -> torch.Tensor:
     """``ln J = ln(det C) / 2``."""
     return 0.5 * torch.log(I3(E))
 

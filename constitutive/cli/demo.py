@@ -23,7 +23,7 @@ import time
 import numpy as np
 import torch
 
-DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "treloar.h5")
+DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "data", "treloar.h5")
 
 
 def _say(msg: str) -> None:
@@ -107,8 +107,8 @@ def fe_uniaxial(mat, out: str, stretch: float, n: int, steps: int):
     return err
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m constitutive.cli.demo", description=__doc__.split("\n")[0])
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The demo's options (shared by ``constitutive demo`` and ``python -m constitutive.cli.demo``)."""
     p.add_argument("--data", default=DATA, help="experiments file (default: bundled Treloar data)")
     p.add_argument("--output", default="out/demo", help="output folder")
     p.add_argument("--starts", type=int, default=3, help="multi-start count of the Ogden fit")
@@ -116,7 +116,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--stretch", type=float, default=2.0, help="FE cube stretch")
     p.add_argument("--n", type=int, default=4, help="FE elements per edge")
     p.add_argument("--steps", type=int, default=8, help="FE load steps")
-    args = p.parse_args(argv)
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("demo", help="the main job on the bundled data: fit, export, FE solve")
+    add_arguments(p)
+    p.set_defaults(func=run)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m constitutive.cli.demo", description=__doc__.split("\n")[0])
+    add_arguments(p)
+    return run(p.parse_args(argv))
+
+
+def run(args) -> int:
     torch.set_default_dtype(torch.float64)
     os.makedirs(args.output, exist_ok=True)
     res = fit_treloar(args.data, args.output, args.starts)
