@@ -10,22 +10,37 @@ edges (:mod:`constitutive.interfaces`). float64 by default. See docs/architectur
 
 from __future__ import annotations
 
-from . import invariants, kinematics, mandel, tensors
-from .domain import DomainError, require
-from .hyperelastic import Hyperelastic
-from .parameters import Parameter, param
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "DomainError",
-    "Hyperelastic",
-    "Parameter",
-    "param",
-    "require",
-    "invariants",
-    "kinematics",
-    "mandel",
-    "tensors",
-    "__version__",
-]
+# Names are loaded on first use (PEP 562): ``import constitutive`` imports no torch, so the
+# command-line help and the torch-free parts (the compiled-library loader
+# ``constitutive.interfaces.compiled.loader``) work where torch is absent or slow to import.
+_LAZY = {
+    "DomainError": ("domain", "DomainError"),
+    "require": ("domain", "require"),
+    "Hyperelastic": ("hyperelastic", "Hyperelastic"),
+    "Parameter": ("parameters", "Parameter"),
+    "param": ("parameters", "param"),
+}
+_SUBMODULES = ("invariants", "kinematics", "mandel", "tensors")
+
+__all__ = ["DomainError", "Hyperelastic", "Parameter", "param", "require", "invariants", "kinematics",
+           "mandel", "tensors", "__version__"]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"{__name__}.{name}")
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

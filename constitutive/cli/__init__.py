@@ -9,7 +9,7 @@ import os
 import sys
 
 # Subcommand modules, in the order shown by --help. Missing modules are skipped.
-SUBCOMMANDS = ("check", "data", "fit", "export", "solve", "models", "demo")
+SUBCOMMANDS = ("check", "data", "fit", "export", "compile", "solve", "models", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,14 +37,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except (ValueError, TypeError, KeyError, FileNotFoundError) as exc:
-        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"constitutive {args.command}: error: {msg}", file=sys.stderr)
-        return 2
     except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes stdout
         return 0
+    except (ValueError, TypeError, KeyError, OSError, RuntimeError) as exc:
+        if os.environ.get("CONSTITUTIVE_DEBUG"):  # the full traceback, for bug reports
+            raise
+        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"constitutive {args.command}: error: {msg}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -72,22 +72,14 @@ def _with_params(material, params):
     return m
 
 
-def _mandel_fn(material):
-    def fn(e, *params):
-        m = _with_params(material, params)
-        return m.stress_tangent_mandel_unchecked(e, False)
-
-    return fn
+def _mandel_fn(e: torch.Tensor, m) -> tuple[torch.Tensor, torch.Tensor]:
+    return m.stress_tangent_mandel_unchecked(e, False)
 
 
-def _pk1_fn(material):
-    def fn(F, *params):
-        m = _with_params(material, params)
-        s, D = m.stress_tangent_mandel_unchecked(kin.strain_mandel_from_F(F), False)
-        S, CC = mandel.from_mandel(s), mandel.from_mandel4(D)
-        return kin.pk1_from_pk2(F, S), kin.dPdF_from_material_tangent(F, S, CC)
-
-    return fn
+def _pk1_fn(F: torch.Tensor, m) -> tuple[torch.Tensor, torch.Tensor]:
+    s, D = m.stress_tangent_mandel_unchecked(kin.strain_mandel_from_F(F), False)
+    S, CC = mandel.from_mandel(s), mandel.from_mandel4(D)
+    return kin.pk1_from_pk2(F, S), kin.dPdF_from_material_tangent(F, S, CC)
 
 
 class _Replay(TorchDispatchMode):
@@ -160,20 +152,26 @@ _IGNORED_KW = ("dtype", "layout", "device", "pin_memory", "memory_format", "non_
 
 
 def trace_program(material, kind: str) -> Program:
-    """Trace ``material`` for ``kind`` in ``KINDS`` and return its scalar :class:`Program`.
-
-    The replay runs on real one-point tensors. Reading a traced value into Python
-    (data-dependent control flow) raises :class:`Unsupported`: state domain checks with
-    :func:`constitutive.domain.require` instead, which compiles.
-    """
+    """Trace ``material`` for ``kind`` in ``KINDS`` and return its scalar :class:`Program`."""
     in_shape, out_shapes = KINDS[kind]
-    dtype = material.dtype
     if kind == "mandel":
-        x0 = torch.zeros((1, *in_shape), dtype=dtype)
-        fn = _mandel_fn(material)
+        x0, fn = torch.zeros((1, *in_shape), dtype=material.dtype), _mandel_fn
     else:
-        x0 = torch.eye(3, dtype=dtype)[None]
-        fn = _pk1_fn(material)
+        x0, fn = torch.eye(3, dtype=material.dtype)[None], _pk1_fn
+    return trace_function(material, fn, x0, out_shapes, kind)
+
+
+def trace_function(material, fn, x0: torch.Tensor, out_shapes, kind: str = "custom") -> Program:
+    """Trace ``fn(x, m)`` at the one-point input ``x0`` (shape ``(1, *in_shape)``) into a
+    :class:`Program` with outputs of per-point shapes ``out_shapes``.
+
+    ``m`` is a copy of ``material`` whose parameters are the program's parameter inputs; ``fn``
+    returns a tuple of tensors of shapes ``(1, *out_shape)``, computed with torch operations
+    (autograd included) on ``x`` and ``m``. The replay runs on real one-point tensors. Reading a
+    traced value into Python (data-dependent control flow) raises :class:`Unsupported`: state
+    domain checks with :func:`constitutive.domain.require` instead, which compiles.
+    """
+    in_shape = tuple(x0.shape[1:])
     params = [p.detach().to("cpu").clone() for p in parameter_tensors(material)]
     b = Builder()
     mode = _Replay(Scalarizer(b))
@@ -196,7 +194,7 @@ def trace_program(material, kind: str) -> Program:
 
     try:
         with tracing_conditions(record), mode:
-            res = fn(x0, *params)
+            res = fn(x0, _with_params(material, params))
     except Unsupported:
         raise
     except Exception as exc:  # anything else the energy does that cannot be replayed
@@ -211,13 +209,13 @@ def trace_program(material, kind: str) -> Program:
         for idx, sv in np.ndenumerate(o):
             arr[idx] = b.lift(sv).i
         ids.append(arr)
-    if conditions:
-        flags = np.empty((len(conditions),), dtype=np.int64)
-        for c, (ok, _) in enumerate(conditions):
-            flags[c] = _all_of(b, np.asarray(ok, dtype=object).reshape(-1)).i
+    merged: dict[str, list] = {}  # one flag per message (the energy may be evaluated twice)
+    for ok, message in conditions:
+        merged.setdefault(message, []).extend(np.asarray(ok, dtype=object).reshape(-1))
+    if merged:
+        flags = np.array([_all_of(b, np.asarray(v, dtype=object)).i for v in merged.values()], dtype=np.int64)
         ids.append(flags)
-    return Program(builder=b, n_in=n_in, n_par=k, outputs=ids, kind=kind,
-                   conditions=[m for _, m in conditions])
+    return Program(builder=b, n_in=n_in, n_par=k, outputs=ids, kind=kind, conditions=list(merged))
 
 
 def _all_of(b: Builder, values: np.ndarray):

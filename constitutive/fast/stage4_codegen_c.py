@@ -42,7 +42,10 @@ BLOCK = 16
 PAD = 8
 #: most operations per SIMD loop (larger loops are split into stages)
 STAGE_OPS = 1500
-def _literal(v: float) -> str:
+
+
+def c_literal(v: float) -> str:
+    """A C double literal that round-trips exactly (hexadecimal where not an integer)."""
     if math.isnan(v):
         return "NAN"
     if math.isinf(v):
@@ -63,10 +66,11 @@ def _powc(a: str, c: float) -> str:
         return f"sqrt({a})"
     if c == -0.5:
         return f"(1.0 / sqrt({a}))"
-    return f"pow({a}, {_literal(c)})"
+    return f"pow({a}, {c_literal(c)})"
 
 
-def _expr(node: tuple, name) -> str:
+def c_expression(node: tuple, name) -> str:
+    """C expression of an IR node (``name(i)`` gives the C name of node ``i``); portable C99."""
     op = node[0]
     if op == "powc":
         return _powc(name(node[1]), node[2])
@@ -85,7 +89,7 @@ def _stage_function(k, stage_nodes, imports, nodes, name, outs_here, tmp_slot, i
     body = [f"        const double v{i} = tmp[{tmp_slot[i]}][b];" for i in imports]
     for i in stage_nodes:
         nd = nodes[i]
-        rhs = f"xs[{nd[1]}][b]" if nd[0] == "x" else _expr(nd, name)
+        rhs = f"xs[{nd[1]}][b]" if nd[0] == "x" else c_expression(nd, name)
         body.append(f"        const double v{i} = {rhs};")
         if i in tmp_slot:
             body.append(f"        tmp[{tmp_slot[i]}][b] = v{i};")
@@ -98,7 +102,7 @@ def _stage_function(k, stage_nodes, imports, nodes, name, outs_here, tmp_slot, i
 
 
 def _expr_or_load(nd, i, name) -> str:
-    return f"p[{nd[1]}]" if nd[0] == "p" else _expr(nd, name)
+    return f"p[{nd[1]}]" if nd[0] == "p" else c_expression(nd, name)
 
 
 def generate_source(prog: Program, fname: str = "kernel", simd_math: bool = True) -> str:
@@ -124,7 +128,7 @@ def generate_source(prog: Program, fname: str = "kernel", simd_math: bool = True
 
     def name(i: int) -> str:
         nd = nodes[i]
-        return _literal(nd[1]) if nd[0] == "const" else f"v{i}"
+        return c_literal(nd[1]) if nd[0] == "const" else f"v{i}"
 
     flat_out = [int(i) for o in prog.outputs for i in o.reshape(-1)]
     outs_at: list[list[tuple[int, int]]] = [[] for _ in range(nstages)]

@@ -1,16 +1,16 @@
-"""Adapters that let Python FE codes call our materials at their quadrature points.
+"""Interfaces: every convention outside the engine, and the bridges to other codes.
 
-* :mod:`constitutive.interfaces.felupe` -- :class:`FelupeMaterial`, accepted by felupe as ``umat``;
-* :mod:`constitutive.interfaces.skfem` -- P and A = dP/dF at scikit-fem quadrature points and the
-  weak forms of a hyperelastic solid.
+* :mod:`~constitutive.interfaces.notation` -- the one Voigt / Abaqus / Mandel table;
+* :mod:`~constitutive.interfaces.abaqus_umat` -- Cauchy stress and DDSDDE (Jaumann-rate tangent),
+  a UMAT-style Python callable, the ``PROPS`` layout;
+* :mod:`~constitutive.interfaces.abaqus_cards` -- ``*HYPERELASTIC`` cards from our parameters;
+* :mod:`~constitutive.interfaces.export` -- tangent files with their conventions;
+* :mod:`~constitutive.interfaces.compiled` -- a self-contained C library and Abaqus UMAT from any
+  energy, and its torch-free loader;
+* :mod:`~constitutive.interfaces.felupe`, :mod:`~constitutive.interfaces.skfem` -- materials at
+  those codes' quadrature points (tensor axes first, point axes last: ``F[i, J, ...]``;
+  :mod:`~constitutive.interfaces.trailing` converts). felupe and scikit-fem are optional
+  (``pip install constitutive[fem-peers]``).
 
-Both FE codes store tensors with the tensor axes first and the point axes last
-(``F[i, J, ...]``); :func:`pk1_tangent_trailing` converts to and from our batch-first layout.
-felupe and scikit-fem are optional (``pip install constitutive[fem-peers]``).
+Importing this package imports nothing else (no torch): import the module you need.
 """
-
-from __future__ import annotations
-
-from .trailing import energy_trailing, pk1_tangent_trailing, pk1_trailing
-
-__all__ = ["energy_trailing", "pk1_trailing", "pk1_tangent_trailing"]
