@@ -8,7 +8,7 @@ TORCH_SPEC ?= torch==2.13.0
 VENV ?= .venv
 TEST_VENV ?= .venv-test
 
-.PHONY: demo test lint bench report clean
+.PHONY: demo test lint bench report clean calculix dolfinx-env dolfinx-test
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,11 +25,25 @@ $(TEST_VENV)/.installed: pyproject.toml
 demo: $(VENV)/.installed
 	$(VENV)/bin/python -m constitutive.cli.demo --output out/demo
 
+# The hosts are built (or found in the cache) first; where one cannot be built, its tests skip
+# with the reason (the build's last line says why).
 test: $(TEST_VENV)/.installed
+	-@bash tools/calculix/build.sh >/dev/null || echo "make test: CalculiX unavailable, its tests will skip"
+	-@bash tools/dolfinx/setup.sh >/dev/null || echo "make test: DOLFINx unavailable, its tests will skip"
 	$(TEST_VENV)/bin/python -m pytest -q tests
 
+calculix:
+	bash tools/calculix/build.sh
+
+dolfinx-env:
+	bash tools/dolfinx/setup.sh
+
+dolfinx-test: $(TEST_VENV)/.installed dolfinx-env
+	$(TEST_VENV)/bin/python -m pytest -q tests/interfaces/test_dolfinx.py
+
 lint: $(TEST_VENV)/.installed
-	$(TEST_VENV)/bin/ruff check constitutive materials tests benchmarks examples
+	$(TEST_VENV)/bin/ruff check constitutive materials tests benchmarks examples data tools
+	$(TEST_VENV)/bin/lint-imports
 
 bench: $(TEST_VENV)/.installed
 	$(TEST_VENV)/bin/python benchmarks/material_point.py

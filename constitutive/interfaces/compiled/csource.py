@@ -127,7 +127,7 @@ static void from_mandel(const double *s, const double *D, double S[3][3], double
 
 /* T_ijkl = M_iI M_jJ M_kK M_lL CC_IJKL */
 #define L3(v) for (int v = 0; v < 3; ++v)
-static void push4(const double M[3][3], double CC[3][3][3][3], double T[3][3][3][3])
+static void push4(double M[3][3], double CC[3][3][3][3], double T[3][3][3][3])
 {
     double X[3][3][3][3], Y[3][3][3][3];
     L3(i) L3(b) L3(c) L3(d)
@@ -141,7 +141,7 @@ static void push4(const double M[3][3], double CC[3][3][3][3], double T[3][3][3]
 }
 
 /* A S A^T */
-static void push2(const double A[3][3], const double S[3][3], double out[3][3])
+static void push2(double A[3][3], double S[3][3], double out[3][3])
 {
     double X[3][3];
     for (int i = 0; i < 3; ++i) for (int j = 0; j < 3; ++j)
@@ -151,7 +151,7 @@ static void push2(const double A[3][3], const double S[3][3], double out[3][3])
 }
 
 /* U = sqrt(C) for symmetric positive definite C: cyclic Jacobi rotations, U = Q sqrt(L) Q^T */
-static void sqrt_spd(const double C[3][3], double U[3][3])
+static void sqrt_spd(double C[3][3], double U[3][3])
 {
     double a[3][3], q[3][3] = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}};
     memcpy(a, C, sizeof a);
