@@ -16,7 +16,7 @@ import os
 import sys
 
 from constitutive.calibration.csvio import experiment_from_csv, read_csv
-from constitutive.experiments import write_experiments
+from constitutive.calibration.experiments import write_experiments
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TRELOAR = ("Treloar, L.R.G. (1944) Stress-strain data for vulcanised rubber under various types of "

@@ -9,7 +9,7 @@ import os
 import sys
 
 # Subcommand modules, in the order shown by --help. Missing modules are skipped.
-SUBCOMMANDS = ("check", "data", "fit", "export", "compile", "solve", "models", "demo")
+SUBCOMMANDS = ("check", "data", "fit", "discover", "export", "compile", "solve", "models", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:
