@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterator
 
 import torch
 
+from .validation import index_text
+
 __all__ = ["DomainError", "domain_message", "require", "tracing_conditions"]
 
 _HOOK: contextvars.ContextVar[Callable[[torch.Tensor, str], None] | None] = contextvars.ContextVar(
@@ -38,8 +40,7 @@ class DomainError(ValueError):
 
 def domain_message(message: str, n_bad: int, first: tuple[int, ...]) -> str:
     """The one wording of a domain violation (used eagerly and by the compiled paths)."""
-    where = ", ".join(str(i) for i in first)
-    return f"{message} at {n_bad} point(s) (first at index ({where}))"
+    return f"{message} at {n_bad} point(s) (first at index {index_text(first)})"
 
 
 def require(ok: torch.Tensor, message: str) -> None:

@@ -30,8 +30,15 @@ from .validation import (
     as_scalar_param,
     as_tensor,
     check_positive_det,
+    check_strain_admissible,
     check_symmetric,
 )
+from .domain import require
+
+#: largest finite double; ``|sum of outputs| <= DBL_MAX`` is false for NaN and inf
+DBL_MAX = torch.finfo(torch.float64).max
+NONFINITE_RESULT = ("the stress or tangent is not finite: the state overflows double precision "
+                    "(e.g. |F| too large)")
 
 
 class Hyperelastic:
@@ -58,6 +65,9 @@ class Hyperelastic:
     #: True for models used with J = 1 enforced by a pressure (driver, fitting)
     incompressible: bool = False
     parameters: dict[str, Parameter] = {}
+    #: True for models whose strain argument is the small-strain tensor (linear elasticity): then
+    #: a strain is not required to be the Green-Lagrange strain of a deformation (C = I + 2E > 0)
+    small_strain: bool = False
     #: non-numeric options: name -> (default, allowed values), e.g. the volumetric function
     options: dict[str, tuple] = {}
 
@@ -136,13 +146,19 @@ class Hyperelastic:
     # ------------------------------------------------------------------ inputs
     def as_strain_mandel(self, e, name: str = "e") -> torch.Tensor:
         """Validated Mandel strain: ``e`` as a (..., 6) tensor of the material's dtype and
-        device, finite (``ValueError``/``TypeError`` naming ``name`` otherwise)."""
-        return as_tensor(e, name, (6,), self.dtype, self.device)
+        device, finite, with ``C = I + 2E`` positive definite (unless :attr:`small_strain`);
+        ``ValueError``/``TypeError`` naming ``name`` otherwise."""
+        t = as_tensor(e, name, (6,), self.dtype, self.device)
+        if not self.small_strain:
+            check_strain_admissible(t.detach(), name)
+        return t
 
     def as_strain_tensor(self, E, name: str = "E") -> torch.Tensor:
-        """Validated symmetric Green-Lagrange strain, (..., 3, 3)."""
+        """Validated symmetric Green-Lagrange strain, (..., 3, 3), ``C = I + 2E`` positive definite."""
         t = as_tensor(E, name, (3, 3), self.dtype, self.device)
         check_symmetric(t, name)
+        if not self.small_strain:
+            check_strain_admissible(mandel.to_mandel(t.detach()), name)
         return t
 
     def as_deformation_gradient(self, F, name: str = "F") -> torch.Tensor:
@@ -174,6 +190,7 @@ class Hyperelastic:
             x = e if (create_graph and e.requires_grad) else e.detach().requires_grad_(True)
             W = self._energy_of_mandel(x)
             (s,) = _grad(W.sum(), x, create_graph=create_graph)
+        require(s.detach().sum(-1).abs() <= DBL_MAX, NONFINITE_RESULT)
         return s if create_graph else s.detach()
 
     def stress_tangent_mandel(
@@ -217,6 +234,10 @@ class Hyperelastic:
                 (col,) = _grad(s[..., i].sum(), x, create_graph=create_graph, retain_graph=True)
                 cols.append(col)
             D = torch.stack(cols, dim=-1)
+        # one scalar per point: the sum of all outputs is finite iff every output is (this also
+        # compiles into the fast path's kernels as a per-point flag, see constitutive.domain)
+        total = s.detach().sum(-1) + D.detach().sum((-1, -2))
+        require(total.abs() <= DBL_MAX, NONFINITE_RESULT)
         if not create_graph:
             return s.detach(), D.detach()
         return s, D

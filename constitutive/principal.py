@@ -8,8 +8,8 @@ Eigenvector derivatives carry ``1 / (c_i - c_j)``; at coincident eigenvalues (``
 uniaxial, equibiaxial and hydrostatic states: exactly where users evaluate) the first and second
 derivatives of an eigendecomposition are infinite or NaN, although ``sum_i g(c_i)`` itself is a
 smooth (isotropic) function of ``C``. This module evaluates the sum with formulas whose autograd
-derivatives of every order stay finite and exact. Three branches, chosen per point from
-eigenvalues computed *without* gradient (closed-form trigonometric formula):
+derivatives stay finite and exact. Three branches, chosen per point from eigenvalues computed
+*without* gradient (closed-form trigonometric formula):
 
 1. **Triple branch** (all three eigenvalues within ``TAU_TRIPLE`` of their mean ``m``): Taylor
    series about ``m``, ``sum_i g(c_i) = sum_n g^(n)(m) / n! * p_n`` where ``p_n = sum_i y_i^n``
@@ -19,27 +19,38 @@ eigenvalues computed *without* gradient (closed-form trigonometric formula):
    after ``N_TRIPLE`` terms leaves a relative error below 1e-15 for ``|alpha| <= 30`` (tested).
 2. **Isolated root + pair**: the eigenvalue farthest from the middle one, ``c_d``, is simple and
    separated from the others by at least ``~TAU_TRIPLE m``, hence a smooth function of ``C``. It
-   is the root of ``chi(c) = c^3 - I1 c^2 + I2 c - I3``; starting from the detached value,
-   two Newton steps are taken *on the autograd graph*. Because the start is the exact root at the
-   current point, the iterate agrees with the true root to fourth order in a perturbation of
-   ``C``: value, first, second and third derivatives are exact (this is the implicit-function
-   theorem carried out by autograd). The remaining pair enters through its sum ``s = I1 - c_d``
-   and squared gap ``t = s^2 - 4 I3 / c_d = (c_a - c_b)^2`` (both smooth), with
-   ``g(c_a) + g(c_b) = h(s, t)``:
+   is the root of ``chi(c) = c^3 - I1 c^2 + I2 c - I3``; starting from the detached value
+   ``c0``, one Halley step ``c = c0 - 2 chi chi' / (2 chi'^2 - chi chi'')`` is taken *on the
+   autograd graph*. Because ``c0`` is the exact root at the current point and Halley's method
+   converges cubically, ``c`` agrees with the true root to third order in a perturbation of
+   ``C``: value, first and second derivatives are exact (the implicit-function theorem carried
+   out by autograd; what stress, tangent and their parameter derivatives need). With ``c0``
+   constant, ``chi``, ``chi'`` and ``chi''`` are linear in the invariants, so the step is a few
+   operations (two Newton steps cost three times as much in the compiled tangent). The
+   remaining pair enters through its sum ``s = I1 - c_d`` and squared gap
+   ``t = s^2 - 4 I3 / c_d = (c_a - c_b)^2`` (both smooth), with ``g(c_a) + g(c_b) = h(s, t)``:
 
    * near-coincident pair (gap ``< TAU_PAIR m``): ``h = 2 sum_k g^(2k)(s/2) (t/4)^k / (2k)!``,
      a power series in ``t`` (truncated after ``N_PAIR`` terms, relative error < 1e-16 for
      ``|alpha| <= 30``);
-   * otherwise ``h = g(s/2 + sqrt(t)/2) + g(s/2 - sqrt(t)/2)``, with ``sqrt(t) >= TAU_PAIR m``.
+   * otherwise ``h = g(c_a) + g(c_b)`` with ``c_a = s/2 + sqrt(t)/2`` and ``c_b = (I3 / c_d) /
+     c_a`` (the product of the pair, free of cancellation), ``sqrt(t) >= TAU_PAIR m``.
 
 Branches are combined with the "double where" pattern: each branch sees harmless dummy inputs at
 the points it does not own, so no ``0 * inf`` reaches the gradients. Everything is closed-form
 3x3 algebra; it works under reverse-over-reverse autograd (the engine's 1 + 6 passes), with
 ``create_graph=True`` for gradients with respect to the exponents (fitting), on CPU and GPU.
+The compiled fast path evaluates only the branch a block of points takes
+(:func:`constitutive.fast.stage3_ir.specialize`).
+
+Powers are evaluated as ``x^beta = exp(beta ln x)`` (optionally times a scale ``s^beta``,
+``ln s`` given): autograd's derivatives then reuse the one exponential instead of forming new
+powers ``x^(beta - 1)``, ``x^(beta - 2)``.
 
 References: Ogden (1972), Proc. R. Soc. Lond. A 326:565; Smith (1961), Commun. ACM 4:168
 (trigonometric eigenvalues of a symmetric 3x3 matrix); Simo & Taylor (1991), CMAME 85:273, and
-Miehe (1993), IJNME 37:1981 (the coincident-eigenvalue problem of principal-stretch models).
+Miehe (1993), IJNME 37:1981 (the coincident-eigenvalue problem of principal-stretch models);
+Halley's method: Traub (1964), Iterative Methods for the Solution of Equations, sec. 5.2.
 """
 
 from __future__ import annotations
@@ -64,7 +75,7 @@ Derivs = Callable[[torch.Tensor, int], list]
 def eigenvalues_detached(C: torch.Tensor) -> torch.Tensor:
     """Ascending eigenvalues (...,3) of symmetric ``C`` by the trigonometric formula, no gradient.
 
-    Used to pick branches and as Newton starting values; accurate to ~1e-16 relative for
+    Used to pick branches and as starting values; accurate to ~1e-16 relative for
     well-separated roots and ~1e-8 for a nearly double pair (which is never used individually).
     """
     with torch.no_grad():
@@ -86,13 +97,16 @@ def _trig_eigenvalues(m, p2, d3):
     return torch.stack([lo, mid, hi], dim=-1)
 
 
-def power_derivatives(exponents: torch.Tensor) -> Derivs:
-    """``derivs(x, n)`` for ``g(x) = x**beta``: ``[g, g', ..., g^(n)]``, each ``x[..., None]``
-    broadcast against the exponents (K,)."""
+def power_derivatives(exponents: torch.Tensor, log_scale: torch.Tensor | None = None) -> Derivs:
+    """``derivs(x, n)`` for ``g(x) = (s x)**beta``: ``[g, g', ..., g^(n)]``, each ``x[..., None]``
+    broadcast against the exponents (K,); ``log_scale = ln s`` (shape of ``x``) or None (s = 1).
+
+    ``g = exp(beta (ln x + ln s))`` and ``g^(k) = beta (beta-1) ... (beta-k+1) g / x^k``."""
 
     def derivs(x: torch.Tensor, n: int) -> list:
         xb = x[..., None]
-        base = xb ** exponents
+        lx = torch.log(xb) if log_scale is None else torch.log(xb) + log_scale[..., None]
+        base = torch.exp(exponents * lx)
         out, coef, inv = [base], torch.ones_like(exponents), 1.0 / xb
         xinv_k = torch.ones_like(xb)
         for k in range(n):
@@ -104,15 +118,17 @@ def power_derivatives(exponents: torch.Tensor) -> Derivs:
     return derivs
 
 
-def principal_power_sums(C: torch.Tensor, exponents) -> torch.Tensor:
-    """``tr C^beta = sum_i c_i^beta`` for each exponent; C (...,3,3) SPD, exponents (K,) ->
-    (..., K). With ``C`` the (isochoric) right Cauchy-Green tensor and ``beta = alpha / 2`` this
-    is ``sum_i lambda_i^alpha``. Derivatives of any order are finite and exact, also at
-    coincident principal stretches (see the module docstring for the method)."""
+def principal_power_sums(C: torch.Tensor, exponents, log_scale: torch.Tensor | None = None) -> torch.Tensor:
+    """``tr (s C)^beta = s^beta sum_i c_i^beta`` for each exponent; C (...,3,3) SPD, exponents
+    (K,) -> (..., K); optional ``log_scale = ln s`` (...), e.g. ``-ln(det C) / 3`` for the
+    isochoric ``Cb = J^(-2/3) C`` without forming ``Cb``. With ``C`` the (isochoric) right
+    Cauchy-Green tensor and ``beta = alpha / 2`` this is ``sum_i lambda_i^alpha``. First and
+    second derivatives are finite and exact, also at coincident principal stretches (see the
+    module docstring for the method)."""
     beta = torch.as_tensor(exponents, dtype=C.dtype, device=C.device)
     if beta.ndim != 1:
         raise ValueError(f"exponents: expected a 1-D list, got shape {tuple(beta.shape)}")
-    return spectral_sum(C, power_derivatives(beta))
+    return spectral_sum(C, power_derivatives(beta, log_scale))
 
 
 def spectral_sum(C: torch.Tensor, derivs: Derivs) -> torch.Tensor:
@@ -149,30 +165,41 @@ def spectral_sum(C: torch.Tensor, derivs: Derivs) -> torch.Tensor:
         c0 = torch.where(triple, 2.0 * one, c0)
         for _ in range(2):  # polish the isolated root (detached)
             c0 = c0 - _chi(c0, J1, J2, J3) / _dchi(c0, J1, J2, J3)
+    w_triple = _triple_branch(m, p2, d3, triple, derivs)
+    I1s = torch.where(triple, 4.0 * one, I1)
+    I2s = torch.where(triple, 5.0 * one, I2)
+    I3s = torch.where(triple, 2.0 * one, I3)
+    w_pair = _pair_branch(c0, I1s, I2s, I3s, pair_series, derivs)
+    return torch.where(triple[..., None], w_triple, w_pair)
 
-    # 1. triple branch: Taylor series about the mean eigenvalue
+
+def _triple_branch(m, p2, d3, triple, derivs):
+    """Taylor series about the mean eigenvalue (exact power sums of the deviator's eigenvalues)."""
     zero = torch.zeros_like(p2)
     p2s, d3s = torch.where(triple, p2, zero), torch.where(triple, d3, zero)
     g_m = derivs(m, N_TRIPLE)
     psum = [3.0 * torch.ones_like(p2), zero, p2s]
     for n in range(3, N_TRIPLE + 1):
         psum.append(0.5 * p2s * psum[n - 2] + d3s * psum[n - 3])
-    w_triple = g_m[0] * 3.0
+    w = g_m[0] * 3.0
     fact = 1.0
     for n in range(2, N_TRIPLE + 1):
         fact *= n
-        w_triple = w_triple + g_m[n] * (psum[n] / fact)[..., None]
+        w = w + g_m[n] * (psum[n] / fact)[..., None]
+    return w
 
-    # 2. isolated root by two Newton steps on the graph, pair by (s, t)
-    I1s = torch.where(triple, 4.0 * one, I1)
-    I2s = torch.where(triple, 5.0 * one, I2)
-    I3s = torch.where(triple, 2.0 * one, I3)
-    c = c0
-    for _ in range(2):
-        c = c - _chi(c, I1s, I2s, I3s) / _dchi(c, I1s, I2s, I3s)
-    s = I1s - c
+
+def _pair_branch(c0, I1, I2, I3, pair_series, derivs):
+    """Isolated root by one Halley step on the graph (from the exact detached root ``c0``),
+    the pair by its sum and squared gap (series near coincidence, else its two roots)."""
+    f = _chi(c0, I1, I2, I3)
+    f1 = _dchi(c0, I1, I2, I3)
+    f2 = 6.0 * c0 - 2.0 * I1
+    c = c0 - 2.0 * f * f1 / (2.0 * f1 * f1 - f * f2)
+    s = I1 - c
     a = 0.5 * s
-    t = s * s - 4.0 * I3s / c
+    t = s * s - 4.0 * I3 / c
+    zero = torch.zeros_like(t)
     g_a = derivs(a, 2 * N_PAIR)
     h_series = 2.0 * g_a[0]
     fact, tk = 1.0, torch.ones_like(t)
@@ -180,10 +207,12 @@ def spectral_sum(C: torch.Tensor, derivs: Derivs) -> torch.Tensor:
         fact *= (2 * k - 1) * (2 * k)
         tk = tk * (0.25 * torch.where(pair_series, t, zero))
         h_series = h_series + 2.0 * g_a[2 * k] * (tk / fact)[..., None]
-    half_gap = 0.5 * torch.sqrt(torch.where(pair_series, 0.25 * a * a, t))
-    h_exact = derivs(a + half_gap, 0)[0] + derivs(a - half_gap, 0)[0]
-    w_pair = derivs(c, 0)[0] + torch.where(pair_series[..., None], h_series, h_exact)
-    return torch.where(triple[..., None], w_triple, w_pair)
+    # distinct pair: c_a = a + sqrt(t)/2 and c_b = I3 / (c c_a); where the series is used,
+    # sqrt sees the harmless dummy a^2 instead of t ~ 0 (its gradient stays finite)
+    c_a = a + 0.5 * torch.sqrt(torch.where(pair_series, a * a, t))
+    c_b = I3 / (c * c_a)
+    h_exact = derivs(c_a, 0)[0] + derivs(c_b, 0)[0]
+    return derivs(c, 0)[0] + torch.where(pair_series[..., None], h_series, h_exact)
 
 
 def _chi(c, I1, I2, I3):

@@ -14,6 +14,15 @@ DEFAULT_DTYPE = torch.float64
 SYMMETRY_RTOL = 1e-8
 
 
+def index_text(first: tuple[int, ...]) -> str:
+    """A batch index as written in every message: ``(7)``, ``(1, 3)``, ``()``."""
+    return "(" + ", ".join(str(int(i)) for i in first) + ")"
+
+
+def _first(bad: torch.Tensor) -> tuple[int, ...]:
+    return tuple(int(i) for i in torch.nonzero(bad)[0]) if bad.ndim else ()
+
+
 def as_tensor(
     x,
     name: str,
@@ -58,7 +67,7 @@ def as_tensor(
         t = torch.as_tensor(arr.astype(np.float64) if arr.dtype != np.float64 else arr, device=device)
         t = t.to(dtype)
     check_shape(t, name, trailing)
-    check_finite(t, name)
+    check_finite(t, name, len(trailing))
     return t
 
 
@@ -70,14 +79,44 @@ def check_shape(t: torch.Tensor, name: str, trailing: tuple[int, ...]) -> None:
         raise ValueError(f"{name}: expected shape {want}, got {tuple(t.shape)}")
 
 
-def check_finite(t: torch.Tensor, name: str) -> None:
-    """Raise ``ValueError`` if ``t`` holds NaN or infinite entries (says how many)."""
+def check_finite(t: torch.Tensor, name: str, point_ndim: int = 0) -> None:
+    """Raise ``ValueError`` if ``t`` holds NaN or infinite entries.
+
+    With ``point_ndim`` trailing axes per point (2 for (..., 3, 3)), the message counts the
+    points that hold a non-finite entry and gives the first one's batch index.
+    """
     with torch.no_grad():
         bad = ~torch.isfinite(t)
+        if not bool(bad.any()):
+            return
+        if point_ndim and t.ndim > point_ndim:
+            bad = bad.flatten(t.ndim - point_ndim).any(-1)
+        elif point_ndim:
+            bad = bad.any().reshape(())
+        raise ValueError(
+            f"{name}: non-finite value(s) (NaN or inf) at {int(bad.sum())} point(s) "
+            f"(first at index {index_text(_first(bad))}); expected finite numbers"
+        )
+
+
+def check_strain_admissible(e: torch.Tensor, name: str = "e") -> None:
+    """Raise ``ValueError`` unless ``C = I + 2E`` is positive definite at every point.
+
+    ``e`` is a (..., 6) Mandel Green-Lagrange strain; a strain whose ``C`` is not positive
+    definite is not the strain of any deformation (``C = F^T F``). Sylvester's criterion on the
+    leading principal minors of ``C``.
+    """
+    with torch.no_grad():
+        r2 = 2.0 ** -0.5
+        c00, c11, c22 = 1 + 2 * e[..., 0], 1 + 2 * e[..., 1], 1 + 2 * e[..., 2]
+        c12, c02, c01 = 2 * r2 * e[..., 3], 2 * r2 * e[..., 4], 2 * r2 * e[..., 5]
+        m2 = c00 * c11 - c01 * c01
+        m3 = c00 * (c11 * c22 - c12 * c12) - c01 * (c01 * c22 - c12 * c02) + c02 * (c01 * c12 - c11 * c02)
+        bad = ~((c00 > 0) & (m2 > 0) & (m3 > 0))
         if bool(bad.any()):
             raise ValueError(
-                f"{name}: contains {int(bad.sum())} non-finite value(s) (NaN or inf); "
-                "expected finite numbers"
+                f"{name}: C = I + 2E is not positive definite at {int(bad.sum())} point(s) (first at "
+                f"index {index_text(_first(bad))}); such a strain belongs to no deformation (C = F^T F)"
             )
 
 
@@ -103,10 +142,10 @@ def check_positive_det(detF: torch.Tensor, name: str = "F") -> None:
     with torch.no_grad():
         bad = detF <= 0
         if bool(bad.any()):
-            first = tuple(int(i) for i in torch.nonzero(bad)[0]) if bad.ndim else ()
+            first = _first(bad)
             raise ValueError(
                 f"{name}: det F must be > 0, got {int(bad.sum())} state(s) with det F <= 0 "
-                f"(first at index {first}, det F = {float(detF[first] if bad.ndim else detF):.4g})"
+                f"(first at index {index_text(first)}, det F = {float(detF[first] if bad.ndim else detF):.4g})"
             )
 
 

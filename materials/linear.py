@@ -63,6 +63,8 @@ class LinearElastic(_Lame):
     Reference: Timoshenko & Goodier (1970), Theory of Elasticity, 3rd ed., ch. 1.
     """
 
+    small_strain = True
+
     reference = "Timoshenko & Goodier (1970), Theory of Elasticity, 3rd ed."
 
 

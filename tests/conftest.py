@@ -1,10 +1,15 @@
-"""Test configuration: float64 everywhere, seeded randomness."""
+"""Test configuration: float64 everywhere, seeded randomness; shared helpers live in support.py
+(importable as ``support`` from every test folder: this directory is put on sys.path)."""
+
+import os
+import sys
 
 import numpy as np
 import pytest
 import torch
 
 torch.set_default_dtype(torch.float64)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture
@@ -15,17 +20,3 @@ def rng():
 @pytest.fixture
 def gen():
     return torch.Generator().manual_seed(12345)
-
-
-def random_sym(n, gen, scale=1.0):
-    A = scale * torch.randn(n, 3, 3, generator=gen, dtype=torch.float64)
-    return 0.5 * (A + A.transpose(-1, -2))
-
-
-def random_F(n, gen, amplitude=0.2):
-    """Random deformation gradients with det F > 0 (near identity, general, non-symmetric)."""
-    F = torch.eye(3, dtype=torch.float64) + amplitude * torch.randn(n, 3, 3, generator=gen, dtype=torch.float64)
-    sign = torch.sign(torch.linalg.det(F))
-    F[:, :, 0] = F[:, :, 0] * sign[:, None]  # flip one column where det F < 0
-    assert bool((torch.linalg.det(F) > 0).all())
-    return F

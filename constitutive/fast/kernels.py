@@ -209,6 +209,8 @@ def _validate(material, kind: str, x: torch.Tensor) -> torch.Tensor:
     bad = lib.count_nonfinite(xc.numel(), xc.data_ptr())
     if kind == "pk1" and not bad:
         bad = lib.count_bad_F(xc.numel() // 9, xc.data_ptr())
+    if kind == "mandel" and not bad and not material.small_strain:
+        bad = lib.count_bad_strain(xc.numel() // 6, xc.data_ptr())
     return full(x) if bad else xc
 
 

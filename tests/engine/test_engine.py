@@ -4,7 +4,7 @@ import math
 
 import pytest
 import torch
-from conftest import random_F
+from support import random_F
 
 import materials
 from constitutive import Hyperelastic, mandel, param
@@ -101,7 +101,7 @@ class SVK(Hyperelastic):
 
 def test_svk_tangent_constant_and_linear_elastic(gen):
     m = SVK(lmbda=2.5, mu=0.7)
-    e = 0.3 * torch.randn(20, 6, generator=gen)
+    e = kin.strain_mandel_from_F(random_F(20, gen, amplitude=0.3))  # admissible: C = I + 2E > 0
     s, D = m.stress_tangent_mandel(e)
     ref = mandel.isotropic_stiffness_mandel(0.7, 2.5 + 2 * 0.7 / 3)
     assert torch.allclose(D, ref.expand_as(D), rtol=0, atol=1e-14)
@@ -147,17 +147,17 @@ class TestBadInput:
     def test_nonpositive_det_F(self, nh):
         F = torch.eye(3).repeat(3, 1, 1)
         F[1, 0, 0] = -1.0
-        with pytest.raises(ValueError, match=r"F: det F must be > 0.*index \(1,\)"):
+        with pytest.raises(ValueError, match=r"F: det F must be > 0.*index \(1\)"):
             nh.pk1_tangent(F)
 
     def test_nan_and_inf(self, nh):
         e = torch.zeros(2, 6)
         e[1, 3] = float("nan")
-        with pytest.raises(ValueError, match="e: contains 1 non-finite"):
+        with pytest.raises(ValueError, match=r"e: non-finite value\(s\) \(NaN or inf\) at 1 point\(s\) \(first at index \(1\)\)"):
             nh.stress_mandel(e)
         F = torch.eye(3).clone()
         F[0, 0] = float("inf")
-        with pytest.raises(ValueError, match="F: contains 1 non-finite"):
+        with pytest.raises(ValueError, match=r"F: non-finite value\(s\) .* at 1 point"):
             nh.cauchy(F)
 
     def test_dtypes(self, nh):

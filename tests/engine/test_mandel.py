@@ -4,7 +4,7 @@ import math
 
 import pytest
 import torch
-from conftest import random_sym
+from support import random_sym
 
 from constitutive import mandel
 

@@ -1,7 +1,7 @@
 """Closed-form 3x3 algebra against torch.linalg, and its derivatives."""
 
 import torch
-from conftest import random_F, random_sym
+from support import random_F, random_sym
 
 from constitutive import tensors as T
 
