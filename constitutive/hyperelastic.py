@@ -23,6 +23,7 @@ import torch
 
 from . import kinematics as kin
 from . import mandel
+from .domain import require
 from .parameters import Parameter, collect_parameters
 from .tensors import det
 from .validation import (
@@ -33,7 +34,6 @@ from .validation import (
     check_strain_admissible,
     check_symmetric,
 )
-from .domain import require
 
 #: largest finite double; ``|sum of outputs| <= DBL_MAX`` is false for NaN and inf
 DBL_MAX = torch.finfo(torch.float64).max

@@ -143,9 +143,10 @@ def check_positive_det(detF: torch.Tensor, name: str = "F") -> None:
         bad = detF <= 0
         if bool(bad.any()):
             first = _first(bad)
+            value = float(detF[first] if bad.ndim else detF)
             raise ValueError(
                 f"{name}: det F must be > 0, got {int(bad.sum())} state(s) with det F <= 0 "
-                f"(first at index {index_text(first)}, det F = {float(detF[first] if bad.ndim else detF):.4g})"
+                f"(first at index {index_text(first)}, det F = {value:.4g})"
             )
 
 
