@@ -33,6 +33,7 @@ from .validation import (
     check_positive_det,
     check_strain_admissible,
     check_symmetric,
+    warn_small_stretches,
 )
 
 #: largest finite double; ``|sum of outputs| <= DBL_MAX`` is false for NaN and inf
@@ -79,7 +80,7 @@ class Hyperelastic:
         if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
             raise TypeError(f"dtype: expected a floating torch.dtype, got {dtype!r}")
         self.dtype = dtype
-        self.device = torch.device(device) if device is not None else torch.device("cpu")
+        self.device = _device(device)
         for oname, (odefault, choices) in self.options.items():
             value = params.pop(oname, odefault)
             if value not in choices:
@@ -162,9 +163,11 @@ class Hyperelastic:
         return t
 
     def as_deformation_gradient(self, F, name: str = "F") -> torch.Tensor:
-        """Validated deformation gradient, (..., 3, 3), finite with ``det F > 0``."""
+        """Validated deformation gradient, (..., 3, 3), finite with ``det F > 0``; an
+        :class:`~constitutive.validation.AccuracyWarning` for principal stretches below 1e-4."""
         t = as_tensor(F, name, (3, 3), self.dtype, self.device)
         check_positive_det(det(t.detach()), name)
+        warn_small_stretches(t.detach(), name)
         return t
 
     # ------------------------------------------------------------------ Mandel core
@@ -321,6 +324,20 @@ class Hyperelastic:
         return mandel.isotropic_stiffness_mandel(float(G), float(K), self.dtype, self.device)
 
 
+def _device(device) -> torch.device:
+    """``torch.device`` of the ``device`` argument, refused with one line when it is unusable."""
+    if device is None:
+        return torch.device("cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device: {device!r} is not a torch device ({exc})") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device: {device!r} requested but this torch build has no usable CUDA "
+                         f"(torch {torch.__version__}, torch.cuda.is_available() is False); use device='cpu'")
+    return dev
+
+
 def _into(out, results: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
     """Copy ``results`` into preallocated ``out`` (if given) and return the tensors holding them."""
     if out is None:
@@ -330,6 +347,9 @@ def _into(out, results: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor
     for o, r in zip(out, results, strict=True):
         if not isinstance(o, torch.Tensor) or tuple(o.shape) != tuple(r.shape):
             raise ValueError(f"out: expected tensors of shapes {[tuple(r.shape) for r in results]}")
+        if o.dtype != r.dtype or o.device != r.device:  # never a silent cast (as the fast path)
+            raise ValueError(f"out: expected {r.dtype} tensors on {r.device}, got {o.dtype} on {o.device}")
+    for o, r in zip(out, results, strict=True):
         o.copy_(r)
     return tuple(out)
 

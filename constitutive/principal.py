@@ -169,7 +169,15 @@ def spectral_sum(C: torch.Tensor, derivs: Derivs) -> torch.Tensor:
     I1s = torch.where(triple, 4.0 * one, I1)
     I2s = torch.where(triple, 5.0 * one, I2)
     I3s = torch.where(triple, 2.0 * one, I3)
-    w_pair = _pair_branch(c0, I1s, I2s, I3s, pair_series, derivs)
+    with torch.no_grad():
+        ca0 = torch.where(iso_hi, mid, hi)
+        cb0 = torch.where(iso_hi, lo, mid)
+        ca0 = torch.where(pair_series, 1.0 * one, ca0)
+        cb0 = torch.where(pair_series, 1.0 * one, cb0)
+        for _ in range(2):
+            ca0 = ca0 - _chi(ca0, J1, J2, J3) / _dchi(ca0, J1, J2, J3)
+            cb0 = cb0 - _chi(cb0, J1, J2, J3) / _dchi(cb0, J1, J2, J3)
+    w_pair = _pair_branch(c0, ca0, cb0, I1s, I2s, I3s, pair_series, derivs)
     return torch.where(triple[..., None], w_triple, w_pair)
 
 
@@ -189,7 +197,14 @@ def _triple_branch(m, p2, d3, triple, derivs):
     return w
 
 
-def _pair_branch(c0, I1, I2, I3, pair_series, derivs):
+def _halley(c0, I1, I2, I3):
+    f = _chi(c0, I1, I2, I3)
+    f1 = _dchi(c0, I1, I2, I3)
+    f2 = 6.0 * c0 - 2.0 * I1
+    return c0 - 2.0 * f * f1 / (2.0 * f1 * f1 - f * f2)
+
+
+def _pair_branch(c0, ca0, cb0, I1, I2, I3, pair_series, derivs):
     """Isolated root by one Halley step on the graph (from the exact detached root ``c0``),
     the pair by its sum and squared gap (series near coincidence, else its two roots)."""
     f = _chi(c0, I1, I2, I3)
@@ -207,10 +222,9 @@ def _pair_branch(c0, I1, I2, I3, pair_series, derivs):
         fact *= (2 * k - 1) * (2 * k)
         tk = tk * (0.25 * torch.where(pair_series, t, zero))
         h_series = h_series + 2.0 * g_a[2 * k] * (tk / fact)[..., None]
-    # distinct pair: c_a = a + sqrt(t)/2 and c_b = I3 / (c c_a); where the series is used,
-    # sqrt sees the harmless dummy a^2 instead of t ~ 0 (its gradient stays finite)
-    c_a = a + 0.5 * torch.sqrt(torch.where(pair_series, a * a, t))
-    c_b = I3 / (c * c_a)
+    # distinct pair: each root by its own Halley step from its detached value
+    c_a = _halley(ca0, I1, I2, I3)
+    c_b = _halley(cb0, I1, I2, I3)
     h_exact = derivs(c_a, 0)[0] + derivs(c_b, 0)[0]
     return derivs(c, 0)[0] + torch.where(pair_series[..., None], h_series, h_exact)
 

@@ -5,10 +5,13 @@ All public entry points of the engine pass their array arguments through these h
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 import torch
+
+from .tensors import det
 
 DEFAULT_DTYPE = torch.float64
 SYMMETRY_RTOL = 1e-8
@@ -148,6 +151,45 @@ def check_positive_det(detF: torch.Tensor, name: str = "F") -> None:
                 f"{name}: det F must be > 0, got {int(bad.sum())} state(s) with det F <= 0 "
                 f"(first at index {index_text(first)}, det F = {value:.4g})"
             )
+
+
+#: smallest eigenvalue of C below which E = (C - I)/2 keeps fewer than ~8 digits of C (stretch 1e-4)
+TINY_C_EIGENVALUE = 1e-8
+
+
+class AccuracyWarning(UserWarning):
+    """A result keeps fewer significant digits than float64 arithmetic normally gives."""
+
+
+def small_stretch_bound(F: torch.Tensor) -> torch.Tensor:
+    """A lower bound of the smallest eigenvalue of ``C = F^T F`` per point, cheap to evaluate:
+    ``lambda_min >= 4 det C / (tr C)^2`` (the other two eigenvalues multiply to at most
+    ``(tr C / 2)^2``)."""
+    J = det(F)
+    trC = (F * F).sum((-1, -2))
+    return 4.0 * J * J / (trC * trC)
+
+
+def warn_small_stretches(F: torch.Tensor, name: str = "F") -> None:
+    """Warn (:class:`AccuracyWarning`) where ``C = F^T F`` has an eigenvalue below
+    :data:`TINY_C_EIGENVALUE`: the engine works with ``E = (C - I) / 2``, whose rounding
+    (``~1e-16`` absolute) is then large relative to that eigenvalue (stretches below ``1e-4``)."""
+    import warnings
+
+    with torch.no_grad():
+        suspect = small_stretch_bound(F) < TINY_C_EIGENVALUE
+        if not bool(suspect.any()):
+            return
+        Fs = F[suspect]
+        lam = torch.linalg.eigvalsh(Fs.transpose(-1, -2) @ Fs)[..., 0]
+        tiny = lam < TINY_C_EIGENVALUE
+        if bool(tiny.any()):
+            worst = float(lam.min())
+            digits = max(0.0, -math.log10(1.1e-16 / max(worst, 1e-300)))
+            warnings.warn(
+                f"{name}: principal stretches down to {math.sqrt(max(worst, 0.0)):.3g} at {int(tiny.sum())} "
+                f"point(s): the strain E = (C - I)/2 keeps about {digits:.0f} significant digits of C there, "
+                "and stress and tangent lose accuracy accordingly", AccuracyWarning, stacklevel=4)
 
 
 def as_scalar_param(value, name: str, dtype: torch.dtype = DEFAULT_DTYPE, device=None) -> torch.Tensor:

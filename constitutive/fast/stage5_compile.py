@@ -61,6 +61,20 @@ int64_t count_bad_F(int64_t n, const double *restrict a)
     }
     return bad;
 }
+int64_t count_tiny_stretch(int64_t n, const double *restrict a, double tiny)
+{
+    /* points whose lower bound 4 det C / (tr C)^2 of the smallest eigenvalue of C is below tiny */
+    int64_t count = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        const double *f = a + 9 * i;
+        const double d = f[0] * (f[4] * f[8] - f[5] * f[7]) - f[1] * (f[3] * f[8] - f[5] * f[6])
+                       + f[2] * (f[3] * f[7] - f[4] * f[6]);
+        double t = 0.0;
+        for (int k = 0; k < 9; ++k) t += f[k] * f[k];
+        count += 4.0 * d * d < tiny * t * t;
+    }
+    return count;
+}
 int64_t count_bad_strain(int64_t n, const double *restrict e)
 {
     const double r = 1.4142135623730951;
@@ -87,4 +101,6 @@ def checker():
     for f in (lib.count_nonfinite, lib.count_bad_F, lib.count_bad_strain):
         f.restype = ctypes.c_int64
         f.argtypes = [ctypes.c_int64, ctypes.c_void_p]
+    lib.count_tiny_stretch.restype = ctypes.c_int64
+    lib.count_tiny_stretch.argtypes = [ctypes.c_int64, ctypes.c_void_p, ctypes.c_double]
     return lib

@@ -48,6 +48,8 @@ class Result:
     timings: dict = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
     linear_solver: str = ""
+    #: why the solve stopped early (empty when it reached t = 1): the history is still written
+    failure: str = ""
 
     def reaction(self, name: str, component: int = 0) -> np.ndarray:
         """Reaction force component of a Dirichlet set over the steps (including t = 0)."""
@@ -98,38 +100,48 @@ def solve(problem: Problem, steps: int = 10, max_iter: int = 20, rtol: float = 1
     if writer is not None:
         writer.write(problem, u, last, 0.0)
     t_start = time.perf_counter()
-    while t < 1.0 - 1e-12:
-        t_new = min(t + dt, 1.0)
-        dofs, vals = problem.prescribed(t_new)
-        trial = _predict(problem, solver, u, last, t, t_new, dofs, vals, timings) if predictor else None
-        if trial is None:
-            trial = u.copy()
-            trial[dofs] = vals
-        try:
-            trial, state, res, en = _newton(problem, solver, trial, t_new, max_iter, rtol, atol, etol,
-                                            line_search, timings, verbose, stream)
-        except (StepDiverged, ElementInversion, np.linalg.LinAlgError, RuntimeError) as exc:
-            if isinstance(exc, ConvergenceError):
-                raise
-            dt *= 0.5
-            cutbacks += 1
+    try:
+        while t < 1.0 - 1e-12:
+            t_new = min(t + dt, 1.0)
+            dofs, vals = problem.prescribed(t_new)
+            trial = _predict(problem, solver, u, last, t, t_new, dofs, vals, timings) if predictor else None
+            if trial is None:
+                trial = u.copy()
+                trial[dofs] = vals
+            try:
+                trial, state, res, en = _newton(problem, solver, trial, t_new, max_iter, rtol, atol, etol,
+                                                line_search, timings, verbose, stream)
+            except (StepDiverged, ElementInversion, np.linalg.LinAlgError, RuntimeError) as exc:
+                if isinstance(exc, ConvergenceError):
+                    raise
+                dt *= 0.5
+                cutbacks += 1
+                if verbose:
+                    print(f"  step to t={t_new:.4g} failed ({exc}); cutback to dt={dt:.3g}", file=stream)
+                if dt < min_step:
+                    raise ConvergenceError(
+                        f"load step cut back below min_step={min_step:g} at t={t:.6g} "
+                        f"(last failure: {exc})") from exc
+                continue
+            u, t, last = trial, t_new, state
+            rec = Step(t, len(res) - 1, res, en, *_bc_summary(problem, u, state), cutbacks=cutbacks)
+            result.steps.append(rec)
+            if writer is not None:
+                writer.write(problem, u, state, t)
             if verbose:
-                print(f"  step to t={t_new:.4g} failed ({exc}); cutback to dt={dt:.3g}", file=stream)
-            if dt < min_step:
-                raise ConvergenceError(
-                    f"load step cut back below min_step={min_step:g} at t={t:.6g} "
-                    f"(last failure: {exc})") from exc
-            continue
-        u, t, last = trial, t_new, state
-        rec = Step(t, len(res) - 1, res, en, *_bc_summary(problem, u, state), cutbacks=cutbacks)
-        result.steps.append(rec)
+                print(f"step {len(result.steps)}: t={t:.4f} iterations={rec.iterations} "
+                      f"|R|={res[-1]:.3e} elapsed={time.perf_counter() - t_start:.2f}s", file=stream)
+            cutbacks = 0
+            dt = min(2.0 * dt, 1.0 / steps) if rec.iterations <= max_iter // 2 else dt
+    except (ConvergenceError, KeyboardInterrupt) as exc:
+        # keep the history of the converged steps: VTU/PVD, reaction CSV, JSON log
+        result.u = u.reshape(-1, 3)
+        result.failure = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         if writer is not None:
-            writer.write(problem, u, state, t)
-        if verbose:
-            print(f"step {len(result.steps)}: t={t:.4f} iterations={rec.iterations} "
-                  f"|R|={res[-1]:.3e} elapsed={time.perf_counter() - t_start:.2f}s", file=stream)
-        cutbacks = 0
-        dt = min(2.0 * dt, 1.0 / steps) if rec.iterations <= max_iter // 2 else dt
+            result.files = writer.finish(result)
+        if isinstance(exc, ConvergenceError):
+            exc.result = result
+        raise
     result.u = u.reshape(-1, 3)
     if writer is not None:
         result.files = writer.finish(result)

@@ -130,7 +130,9 @@ def write_history(result, directory: str, name: str = "solution", plot=None) -> 
     json_path = os.path.join(directory, f"{name}.json")
     write_text_atomic(json_path, json.dumps({"history": rows, "newton_log": log,
                                               "timings": result.timings,
-                                              "linear_solver": result.linear_solver}, indent=1))
+                                              "linear_solver": result.linear_solver,
+                                              "completed": not getattr(result, "failure", ""),
+                                              "failure": getattr(result, "failure", "")}, indent=1))
     files = [csv_path, json_path]
     if plot is not None and result.steps:
         files.append(plot_reaction(result, directory, name, *plot))

@@ -12,6 +12,7 @@ quadrature points: ``material.pk1_tangent(F)`` with ``F`` of shape (ne * nq, 3, 
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -45,6 +46,40 @@ class State:
     P: torch.Tensor
     f_ext: np.ndarray
     timings: dict = field(default_factory=dict)
+
+
+_MODE_NAMES = ("translation along x", "translation along y", "translation along z",
+               "rotation about x", "rotation about y", "rotation about z")
+
+
+def free_rigid_body_modes(points: np.ndarray, fixed_dofs: np.ndarray, tol: float = 1e-9) -> list[str]:
+    """The rigid-body motions that Dirichlet conditions on ``fixed_dofs`` do not prevent.
+
+    The six infinitesimal rigid modes ``u = a + w x (X - X_c)`` restricted to the fixed DOFs
+    form a matrix ``R`` (n_fixed, 6); its null space (singular values below ``tol`` times the
+    largest possible) is the set of free motions, described in words (rotations about axes
+    through the centroid ``X_c``). Returns ``[]`` when all six are suppressed.
+    """
+    X = np.asarray(points, dtype=float)
+    Xc = X - X.mean(axis=0)
+    scale = max(float(np.abs(Xc).max()), 1e-300)
+    modes = np.zeros((X.shape[0], 3, 6))
+    modes[:, 0, 0] = modes[:, 1, 1] = modes[:, 2, 2] = 1.0
+    x, y, z = (Xc[:, k] / scale for k in range(3))
+    modes[:, 1, 3], modes[:, 2, 3] = -z, y
+    modes[:, 0, 4], modes[:, 2, 4] = z, -x
+    modes[:, 0, 5], modes[:, 1, 5] = -y, x
+    R = modes.reshape(-1, 6)[np.asarray(fixed_dofs, dtype=np.int64)]
+    if R.shape[0] == 0:
+        return list(_MODE_NAMES)
+    sv = np.linalg.svd(R, compute_uv=False)
+    sv = np.concatenate([sv, np.zeros(6 - len(sv))])
+    limit = tol * np.sqrt(X.shape[0])
+    n_free = int((sv <= limit).sum())
+    named = [_MODE_NAMES[k] for k in range(6) if np.linalg.norm(R[:, k]) <= limit]
+    if n_free > len(named):
+        named.append(f"{n_free - len(named)} combination(s) of translations and rotations")
+    return named[:n_free] if n_free else []
 
 
 class Problem:
@@ -128,6 +163,14 @@ class Problem:
         ``max_iter, rtol, atol, etol, line_search, min_step, linear_solver, predictor,
         verbose``); with ``output_dir`` write the VTU/XDMF series, reaction CSV/JSON and, with
         ``plot=(dirichlet name, component)``, a PNG (:class:`~constitutive.fem.output.Writer`)."""
+        if plot is not None:  # checked before the solve, not after it
+            names = [bc.name for bc in self.dirichlet if bc.name]
+            if not (isinstance(plot, (tuple, list)) and len(plot) == 2 and plot[0] in names
+                    and plot[1] in (0, 1, 2)):
+                raise ValueError(f"plot: expected (Dirichlet set name, component 0/1/2) with a name among "
+                                 f"{names}, got {plot!r}")
+        if output_dir is not None and os.path.exists(output_dir) and not os.path.isdir(output_dir):
+            raise ValueError(f"output_dir: {output_dir!r} exists and is not a directory")
         writer = Writer(output_dir, name, fmt, plot) if output_dir else None
         return solve(self, steps=steps, writer=writer, **kwargs)
 
@@ -143,6 +186,12 @@ class Problem:
         self.free = np.flatnonzero(~fixed)
         if len(self.free) == 0:
             raise ValueError("problem: every DOF is constrained")
+        free_modes = free_rigid_body_modes(self.mesh.points, self.fixed)
+        if free_modes:
+            raise ValueError(
+                f"problem: the Dirichlet conditions leave {len(free_modes)} rigid-body mode(s) free "
+                f"({'; '.join(free_modes)}): the stiffness is singular and the solution would be an "
+                "arbitrary rigid motion; fix more components (problem.fix / problem.displace)")
         self._pattern = asm.SparsityPattern(self.dofs, self.ndof, self.free)
         self._pressure_maps = [self._surface_map(p) for p in self.pressures]
 

@@ -206,6 +206,8 @@ def _set(target, value: np.ndarray, name: str):
             raise ValueError(f"{name}: expected shape {value.shape}, got {target.shape}")
         if not target.flags.writeable:
             raise ValueError(f"{name}: array is read-only; pass a writable array")
+        if target.dtype != np.float64:  # an integer or float32 array would truncate the result
+            raise TypeError(f"{name}: expected a float64 array (Abaqus DOUBLE PRECISION), got {target.dtype}")
         target[...] = value.reshape(target.shape)
         return target
     return value if value.ndim else float(value)
