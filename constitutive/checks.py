@@ -209,7 +209,18 @@ def _modulus_scale(material) -> float:
 
 
 def run_all_checks(material, n: int = 8, seed: int = 0, amplitude: float = 0.15) -> list[CheckResult]:
-    """Run every verifier on ``n`` seeded random deformations; returns the list of results."""
+    """Run every verifier on ``n`` seeded random deformations; returns the list of results.
+
+    ``amplitude`` (0 < amplitude <= 1) scales the random logarithmic stretches; beyond 1 the
+    states reach principal stretches of e^+-3 and more, where central differences with steps of
+    1e-6 leave the set of admissible strains and a correct model would fail its checks.
+    """
+    if not (isinstance(n, int) and n >= 1):
+        raise ValueError(f"n: expected a positive number of random deformations, got {n!r}")
+    if not (isinstance(amplitude, (int, float)) and 0.0 < amplitude <= 1.0):
+        raise ValueError(f"amplitude: expected 0 < amplitude <= 1 (random stretches exp(amplitude N(0, 1))), "
+                         f"got {amplitude!r}: larger states leave the range the finite-difference checks "
+                         "can verify")
     F = random_deformations(n, seed, amplitude, material.dtype)
     results = [
         check_stress_fd(material, F),

@@ -91,9 +91,13 @@ class Hyperelastic:
             setattr(self, oname, value)
         unknown = sorted(set(params) - set(self.parameters))
         if unknown:
+            import difflib
+
+            known = list(self.parameters) + list(self.options)
+            hints = [f"{u!r} (did you mean {c[0]!r}?)" if (c := difflib.get_close_matches(u, known, 1, 0.6))
+                     else repr(u) for u in unknown]
             raise TypeError(
-                f"{type(self).__name__}: unknown parameter(s) {unknown}; "
-                f"expected some of {list(self.parameters) + list(self.options)}"
+                f"{type(self).__name__}: unknown parameter(s) {', '.join(hints)}; expected some of {known}"
             )
         for pname, spec in self.parameters.items():
             value = params.get(pname, spec.default)

@@ -103,10 +103,14 @@ def power_derivatives(exponents: torch.Tensor, log_scale: torch.Tensor | None = 
 
     ``g = exp(beta (ln x + ln s))`` and ``g^(k) = beta (beta-1) ... (beta-k+1) g / x^k``."""
 
+    def from_log(lx: torch.Tensor) -> torch.Tensor:
+        """``g`` from ``ln x`` (...) -> (..., K)."""
+        lx = lx[..., None] if log_scale is None else (lx + log_scale)[..., None]
+        return torch.exp(exponents * lx)
+
     def derivs(x: torch.Tensor, n: int) -> list:
         xb = x[..., None]
-        lx = torch.log(xb) if log_scale is None else torch.log(xb) + log_scale[..., None]
-        base = torch.exp(exponents * lx)
+        base = from_log(torch.log(x))
         out, coef, inv = [base], torch.ones_like(exponents), 1.0 / xb
         xinv_k = torch.ones_like(xb)
         for k in range(n):
@@ -115,6 +119,7 @@ def power_derivatives(exponents: torch.Tensor, log_scale: torch.Tensor | None = 
             out.append(coef * base * xinv_k)
         return out
 
+    derivs.from_log = from_log
     return derivs
 
 
@@ -169,15 +174,7 @@ def spectral_sum(C: torch.Tensor, derivs: Derivs) -> torch.Tensor:
     I1s = torch.where(triple, 4.0 * one, I1)
     I2s = torch.where(triple, 5.0 * one, I2)
     I3s = torch.where(triple, 2.0 * one, I3)
-    with torch.no_grad():
-        ca0 = torch.where(iso_hi, mid, hi)
-        cb0 = torch.where(iso_hi, lo, mid)
-        ca0 = torch.where(pair_series, 1.0 * one, ca0)
-        cb0 = torch.where(pair_series, 1.0 * one, cb0)
-        for _ in range(2):
-            ca0 = ca0 - _chi(ca0, J1, J2, J3) / _dchi(ca0, J1, J2, J3)
-            cb0 = cb0 - _chi(cb0, J1, J2, J3) / _dchi(cb0, J1, J2, J3)
-    w_pair = _pair_branch(c0, ca0, cb0, I1s, I2s, I3s, pair_series, derivs)
+    w_pair = _pair_branch(c0, I1s, I2s, I3s, pair_series, derivs)
     return torch.where(triple[..., None], w_triple, w_pair)
 
 
@@ -197,14 +194,7 @@ def _triple_branch(m, p2, d3, triple, derivs):
     return w
 
 
-def _halley(c0, I1, I2, I3):
-    f = _chi(c0, I1, I2, I3)
-    f1 = _dchi(c0, I1, I2, I3)
-    f2 = 6.0 * c0 - 2.0 * I1
-    return c0 - 2.0 * f * f1 / (2.0 * f1 * f1 - f * f2)
-
-
-def _pair_branch(c0, ca0, cb0, I1, I2, I3, pair_series, derivs):
+def _pair_branch(c0, I1, I2, I3, pair_series, derivs):
     """Isolated root by one Halley step on the graph (from the exact detached root ``c0``),
     the pair by its sum and squared gap (series near coincidence, else its two roots)."""
     f = _chi(c0, I1, I2, I3)
@@ -222,11 +212,18 @@ def _pair_branch(c0, ca0, cb0, I1, I2, I3, pair_series, derivs):
         fact *= (2 * k - 1) * (2 * k)
         tk = tk * (0.25 * torch.where(pair_series, t, zero))
         h_series = h_series + 2.0 * g_a[2 * k] * (tk / fact)[..., None]
-    # distinct pair: each root by its own Halley step from its detached value
-    c_a = _halley(ca0, I1, I2, I3)
-    c_b = _halley(cb0, I1, I2, I3)
-    h_exact = derivs(c_a, 0)[0] + derivs(c_b, 0)[0]
-    return derivs(c, 0)[0] + torch.where(pair_series[..., None], h_series, h_exact)
+    # distinct pair: c_a = a + sqrt(t)/2 and c_b = I3 / (c c_a); where the series is used,
+    # sqrt sees the harmless dummy a^2 instead of t ~ 0 (its gradient stays finite)
+    c_a = a + 0.5 * torch.sqrt(torch.where(pair_series, a * a, t))
+    from_log = getattr(derivs, "from_log", None)
+    if from_log is None:
+        h_exact = derivs(c_a, 0)[0] + derivs(I3 / (c * c_a), 0)[0]
+        g_c = derivs(c, 0)[0]
+    else:  # g from logarithms: ln c_b = ln I3 - ln c - ln c_a (no cancellation, one log fewer)
+        log_c, log_a = torch.log(c), torch.log(c_a)
+        h_exact = from_log(log_a) + from_log(torch.log(I3) - log_c - log_a)
+        g_c = from_log(log_c)
+    return g_c + torch.where(pair_series[..., None], h_series, h_exact)
 
 
 def _chi(c, I1, I2, I3):

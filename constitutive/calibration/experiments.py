@@ -276,7 +276,7 @@ def read_experiments(path, names: list[str] | None = None) -> list[Experiment]:
     except OSError as exc:
         raise ValueError(f"{path}: not a readable HDF5 file ({exc})") from exc
     with f:
-        if "experiments" not in f:
+        if "experiments" not in f or not isinstance(f["experiments"], h5py.Group):
             raise ValueError(f"{path}: missing group '/experiments' (not a {FORMAT_NAME} file)")
         groups = f["experiments"]
         chosen = list(groups) if names is None else list(names)
@@ -284,7 +284,15 @@ def read_experiments(path, names: list[str] | None = None) -> list[Experiment]:
         for name in chosen:
             if name not in groups:
                 raise ValueError(f"{path}: no experiment {name!r}; available: {list(groups)}")
-            out.append(_read_group(groups[name], name, path))
+            if not isinstance(groups[name], h5py.Group):
+                raise ValueError(f"{path}: /experiments/{name} is a dataset, expected a group")
+            try:
+                out.append(_read_group(groups[name], name, path))
+            except (ValueError, TypeError, KeyError, OSError) as exc:
+                msg = str(exc.args[0] if isinstance(exc, KeyError) and exc.args else exc)
+                if not msg.startswith(path):
+                    msg = f"{path}: experiment {name!r}: {msg}"
+                raise ValueError(msg) from exc
     if not out:
         raise ValueError(f"{path}: the file holds no experiments")
     return out
@@ -294,13 +302,13 @@ def _read_group(g, name: str, path: str) -> Experiment:
     for key in ("mode", "units"):
         if key not in g.attrs:
             raise ValueError(f"{path}: experiment {name!r}: missing attribute {key!r}")
-    mode = normalise_mode(_attr(g, "mode"))
+    mode = normalise_mode(str(_attr(g, "mode")))
     if "stress" not in g:
         raise ValueError(f"{path}: experiment {name!r}: missing dataset 'stress'")
     needed = _REQUIRED[mode][0]
     if needed not in g:
         raise ValueError(f"{path}: experiment {name!r}: missing dataset {needed!r} (mode {mode!r})")
-    data = {k: g[k][()] for k in _DATASETS if k in g}
+    data = {k: _numeric_dataset(g, k) for k in _DATASETS if k in g}
     free = _attr(g, "free", "")
     temp = _attr(g, "temperature")
     known = {"mode", "stress_measure", "units", "source", "description", "weight", "temperature",
@@ -318,6 +326,13 @@ def _read_group(g, name: str, path: str) -> Experiment:
         )
     except (ValueError, TypeError) as exc:
         raise type(exc)(f"{path}: {exc}") from exc
+
+
+def _numeric_dataset(g, key: str) -> np.ndarray:
+    a = g[key][()]
+    if not (isinstance(a, np.ndarray) and np.issubdtype(a.dtype, np.number)):
+        raise ValueError(f"dataset {key!r} holds {getattr(a, 'dtype', type(a).__name__)}, expected numbers")
+    return a.astype(np.float64)
 
 
 def load_experiments(path, names: list[str] | None = None) -> list[Experiment]:

@@ -18,6 +18,7 @@ import time
 import warnings
 
 import numpy as np
+import torch
 from scipy.optimize import least_squares
 
 from .experiments import Experiment, load_experiments
@@ -114,10 +115,31 @@ def _experiment_fits(problem: FitProblem, x: np.ndarray) -> list[ExperimentFit]:
     return out
 
 
+def _check_experiments(experiments) -> list[Experiment]:
+    """A non-empty list of experiments with information in them (clear errors otherwise)."""
+    if isinstance(experiments, Experiment):
+        experiments = [experiments]
+    try:
+        experiments = list(experiments)
+    except TypeError:
+        raise TypeError(f"experiments: expected Experiment objects or an HDF5 path, got "
+                        f"{type(experiments).__name__}") from None
+    if not experiments:
+        raise ValueError("experiments: the list is empty; nothing to fit")
+    bad = [type(e).__name__ for e in experiments if not isinstance(e, Experiment)]
+    if bad:
+        raise TypeError(f"experiments: expected Experiment objects or an HDF5 path, got {bad}")
+    if all(float(np.abs(e.stress).max(initial=0.0)) == 0.0 for e in experiments):
+        raise ValueError("experiments: every measured stress is zero; the data carry no information about "
+                         "the material parameters")
+    return experiments
+
+
 def goodness_of_fit(material, experiments, units: str | None = None) -> list[ExperimentFit]:
     """R^2 and relative errors of a given material on experiments (validation, no fitting)."""
     if isinstance(experiments, (str, bytes)) or hasattr(experiments, "__fspath__"):
         experiments = load_experiments(experiments)
+    experiments = _check_experiments(experiments)
     space = ParameterSpace(material)
     problem = FitProblem(space, experiments, units=units)
     return _experiment_fits(problem, space.x0())
@@ -161,8 +183,7 @@ def fit(model, experiments, *, start: dict | None = None, free=None, fixed=None,
     """
     if isinstance(experiments, (str, bytes)) or hasattr(experiments, "__fspath__"):
         experiments = load_experiments(experiments)
-    if not all(isinstance(e, Experiment) for e in experiments):
-        raise TypeError("experiments: expected Experiment objects or an HDF5 path")
+    experiments = _check_experiments(experiments)
     if jacobian not in ("autograd", "2-point", "3-point"):
         raise ValueError(f"jacobian: expected 'autograd', '2-point' or '3-point', got {jacobian!r}")
     if int(n_starts) < 1:
@@ -184,8 +205,12 @@ def fit(model, experiments, *, start: dict | None = None, free=None, fixed=None,
             if problem.penalized:
                 raise ValueError(f"start values {space.full_values(x0)} are inadmissible for these "
                                  f"data: {problem.last_error}")
-            r = least_squares(problem.residuals, x0, jac=jac, bounds=space.bounds(), method="trf",
-                              x_scale="jac", ftol=tol, xtol=tol, gtol=tol, max_nfev=max_nfev)
+            try:
+                r = least_squares(problem.residuals, x0, jac=jac, bounds=space.bounds(), method="trf",
+                                  x_scale="jac", ftol=tol, xtol=tol, gtol=tol, max_nfev=max_nfev)
+            except (np.linalg.LinAlgError, torch.linalg.LinAlgError) as exc:
+                raise FloatingPointError(f"the optimiser diverged (singular linear algebra: {exc}); "
+                                         "try other start values or fix parameters") from exc
             problem.residuals(r.x)
             if problem.penalized:
                 raise FloatingPointError("model inadmissible or driver failing at the end point")

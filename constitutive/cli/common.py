@@ -56,3 +56,21 @@ def make_model(name: str, param_items: list[str], **extra):
     params = parse_params(param_items)
     params.update({k: v for k, v in extra.items() if v is not None})
     return materials.get(name, **params)
+
+
+def check_outputs(items, force: bool) -> None:
+    """Check output paths before any work: ``items`` = ``[(path or None, flag, suffixes)]``.
+
+    A path that exists is refused unless ``force`` (a user's file is never replaced without
+    being asked); its directory must exist and the suffix must be one of ``suffixes``.
+    """
+    import os
+
+    from constitutive.files import check_output_path
+
+    for path, flag, suffixes in items:
+        if not path:
+            continue
+        check_output_path(path, flag, suffixes)
+        if os.path.exists(path) and not force:
+            raise ValueError(f"{flag}: {path!r} exists; pass --force to replace it")

@@ -16,8 +16,13 @@ def add_parser(sub) -> None:
     imp.add_argument("--mode", required=True,
                      help="uniaxial, equibiaxial, pure_shear, simple_shear, biaxial or general")
     imp.add_argument("--stress-measure", default="nominal",
-                     help="nominal (= pk1), cauchy, or for biaxial cauchy_difference (sigma11 - sigma22)")
-    imp.add_argument("--units", required=True, help="stress unit, e.g. MPa, kPa, Pa, psi")
+                     help="nominal (= pk1 = engineering), cauchy (= true), or for biaxial cauchy_difference "
+                          "(sigma11 - sigma22)")
+    imp.add_argument("--units", default=None,
+                     help="stress unit, e.g. MPa, kPa, Pa, psi (default: from a header such as "
+                          "'stress [kPa]')")
+    imp.add_argument("--control", choices=("stretch", "strain"), default="stretch",
+                     help="what the control column holds: stretch, or engineering strain (stretch - 1)")
     imp.add_argument("--name", action="append", default=None,
                      help="experiment name per CSV (default: file name)")
     imp.add_argument("--source", default=None, help="provenance (default: the CSV comments)")
@@ -27,6 +32,8 @@ def add_parser(sub) -> None:
                      help="keep only rows where COLUMN equals VALUE")
     imp.add_argument("--temperature", type=float, default=None)
     imp.add_argument("--append", action="store_true", help="add to an existing file")
+    imp.add_argument("--force", action="store_true",
+                     help="replace an existing file (its experiments are lost)")
     imp.set_defaults(func=run_import)
     info = dsub.add_parser("info", help="validate an HDF5 experiment file and list its contents")
     info.add_argument("file")
@@ -36,21 +43,38 @@ def add_parser(sub) -> None:
 
 def run_import(args) -> int:
     from constitutive.calibration.csvio import experiment_from_csv
-    from constitutive.calibration.experiments import read_experiments, write_experiments
+    from constitutive.calibration.experiments import (
+        normalise_mode,
+        normalise_units,
+        read_experiments,
+        write_experiments,
+    )
 
     if args.name and len(args.name) != len(args.csv):
         raise ValueError(f"--name: give one name per CSV file ({len(args.csv)}), got {len(args.name)}")
     where = dict(split_pairs(args.where, "--where"))
     columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
+    normalise_mode(args.mode)  # metadata first: fail before touching any file
+    if args.units is not None:
+        normalise_units(args.units)
+    if os.path.isdir(args.output):
+        raise ValueError(f"--output: {args.output!r} is a directory; give an .h5 file name")
+    if os.path.exists(args.output) and not (args.append or args.force):
+        raise ValueError(f"--output: {args.output!r} exists; pass --append to add the experiments to it or "
+                         "--force to replace it")
     exps = read_experiments(args.output) if args.append and os.path.exists(args.output) else []
+    notes: list[list[str]] = []
     for k, path in enumerate(args.csv):
+        notes.append([])
         exps.append(experiment_from_csv(
             path, args.mode, args.stress_measure, args.units,
             name=args.name[k] if args.name else None, source=args.source, columns=columns,
-            where=where, temperature=args.temperature))
+            where=where, temperature=args.temperature, control=args.control, notes=notes[-1]))
     write_experiments(args.output, exps)
-    for e in exps[-len(args.csv):]:
+    for e, note in zip(exps[-len(args.csv):], notes, strict=True):
         print(f"{e.name}: {e.mode}, {e.n} points, {e.stress_measure} stress in {e.units}")
+        for line in note:
+            print(f"  assumed: {line}")
     print(f"wrote {args.output} ({len(exps)} experiment(s))")
     return 0
 

@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 
-from .common import add_model_arguments, make_model, split_pairs
+from .common import add_model_arguments, check_outputs, make_model, split_pairs
 
 _DATASETS = ("F", "E")
 
@@ -35,6 +35,7 @@ def add_parser(sub) -> None:
     p.add_argument("--units", default=None, help="free-text units stored in the file, e.g. 'MPa'")
     p.add_argument("--abaqus-card", metavar="PATH", help="write an Abaqus *MATERIAL/*HYPERELASTIC card")
     p.add_argument("--card-name", default="MATERIAL", help="material name in the Abaqus card")
+    p.add_argument("--force", action="store_true", help="replace existing output files")
     p.set_defaults(func=run)
 
 
@@ -100,6 +101,8 @@ def run(args) -> int:
     from constitutive.interfaces.export import export_tangents, read_tangents
 
     options = dict(split_pairs(args.option, "--option"))
+    check_outputs([(args.abaqus_card, "--abaqus-card", (".inp",)),
+                   (args.output, "--output", (".h5", ".hdf5", ".npz"))], args.force)
     mat = make_model(args.model, args.param, **options)
     if args.abaqus_card:
         text = abaqus_material_card(mat, name=args.card_name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from .common import parse_params
+from .common import check_outputs, parse_params
 
 
 def add_parser(sub) -> None:
@@ -35,6 +35,7 @@ def add_parser(sub) -> None:
     p.add_argument("--output", "-o", default=None, help="write the result as JSON")
     p.add_argument("--hdf5", default=None, help="write the result as HDF5")
     p.add_argument("--plot", default=None, help="write a PNG plot of data vs model")
+    p.add_argument("--force", action="store_true", help="replace existing output files")
     p.add_argument("--quiet", "-q", action="store_true")
     p.set_defaults(func=run)
 
@@ -56,6 +57,11 @@ def run(args) -> int:
     from constitutive.calibration import fit, load_experiments
     from constitutive.calibration.starts import resolve_model, start_values
 
+    # outputs checked before the fit, not after it
+    check_outputs([(args.output, "--output", (".json",)), (args.hdf5, "--hdf5", (".h5", ".hdf5")),
+                   (args.plot, "--plot", (".png", ".pdf", ".svg"))], args.force)
+    if args.starts is not None and args.starts < 1:
+        raise ValueError(f"--starts: expected a positive integer, got {args.starts}")
     exps = load_experiments(args.data, args.experiments.split(",") if args.experiments else None)
     name = resolve_model(args.model, args.compressible)
     fixed, fixed_values = _fixed(args.fix)

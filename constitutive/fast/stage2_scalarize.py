@@ -248,7 +248,7 @@ class Scalarizer:
             aten.clamp_max.default: lambda x, hi: clamp(x, None, hi),
             aten.sum.default: sum_, aten.sum.dim_IntList: sum_,
             aten.expand.default: expand,
-            aten.select.int: lambda x, d, i: np.take(x, i, axis=_norm_dim(d, x.ndim)).copy(),
+            aten.select.int: lambda x, d, i: np.array(np.take(x, i, axis=_norm_dim(d, x.ndim)), dtype=x.dtype),
             aten.select_backward.default: select_backward,
             aten.slice.Tensor: slice_, aten.slice_backward.default: slice_backward,
             aten.select_scatter.default: select_scatter, aten.slice_scatter.default: slice_scatter,

@@ -287,8 +287,8 @@ def children(node: tuple) -> tuple[int, ...]:
 _POWC_PARITY = {2.0: True, -2.0: True, 3.0: False, -1.0: False}
 
 
-def rewrite(builder: Builder, roots: list[int], assume: dict[int, bool] | None = None
-            ) -> tuple[Builder, list[int]]:
+def rewrite(builder: Builder, roots: list[int], assume: dict[int, bool] | None = None,
+            probes: tuple[int, ...] = ()) -> tuple[Builder, list[int]]:
     """The DAG reachable from ``roots`` rebuilt into a new :class:`Builder` for code generation.
 
     * ``assume``: ``{node id: bool}`` of 0/1 nodes (branch conditions) taken as constants; every
@@ -304,7 +304,11 @@ def rewrite(builder: Builder, roots: list[int], assume: dict[int, bool] | None =
       while a division costs several multiplications' time (Ogden-3: 218 divisions by 18
       distinct denominators in the tangent).
 
-    Returns the new builder and the new ids of ``roots``.
+    * ``probes``: comparison nodes whose actual value is wanted as well (appended to the
+      returned roots), also where they are assumed: the leaf program then tells whether its
+      assumptions hold at a point.
+
+    Returns the new builder and the new ids of ``roots`` (then ``probes``).
     """
     nodes, assume = builder.nodes, assume or {}
     nb = Builder()
@@ -314,7 +318,7 @@ def rewrite(builder: Builder, roots: list[int], assume: dict[int, bool] | None =
         sym, neg = val[i]
         return nb.unary("neg", sym) if neg else sym
 
-    for i in topo_order(builder, roots):
+    for i in topo_order(builder, [*roots, *probes]):
         nd = nodes[i]
         op = nd[0]
         if i in assume:
@@ -326,7 +330,9 @@ def rewrite(builder: Builder, roots: list[int], assume: dict[int, bool] | None =
             val[i] = (nb.input(op, nd[1]), False)
         else:
             val[i] = _lower(nb, op, nd, val, plain)
-    return nb, [plain(r).i for r in roots]
+    checks = [nb.binary(nodes[c][0], plain(nodes[c][1]), plain(nodes[c][2])) if c in assume else plain(c)
+              for c in probes]
+    return nb, [plain(r).i for r in roots] + [c.i for c in checks]
 
 
 def _lower(nb: Builder, op: str, nd: tuple, val, plain) -> tuple[Sym, bool]:
@@ -374,3 +380,205 @@ def _reciprocal(nb: Builder, b: Sym) -> Sym:
     if v is not None and v != 0.0:
         return nb.const(1.0 / v)
     return nb.binary("div", 1.0, b)
+
+
+# ------------------------------------------------------------------ branch specialisation
+#: programs smaller than this are never split by branch
+SPLIT_MIN_OPS = 1500
+#: a condition splits a program only if its two sides keep on average at most this fraction of
+#: its operations (and each side fewer than all)
+SPLIT_MAX_FRACTION = 0.8
+#: at most this many distinct conditions per program (2^k keys)
+SPLIT_MAX_CONDITIONS = 3
+
+
+class BranchPlan:
+    """Programs specialised by branch: ``conditions`` (node ids of the full program, each 0/1 per
+    point), ``leaves[k] = (assume, builder, roots)`` and ``leaf_of(bits)``: the leaf for the
+    values of the conditions (a tuple of bools). The roots of a leaf are those of the program
+    followed by the values of the conditions at the point (whatever the leaf assumes). One leaf
+    and no condition: no split."""
+
+    def __init__(self, conditions, leaves, tree):
+        self.conditions, self.leaves, self._tree = conditions, leaves, tree
+
+    def leaf_of(self, bits: tuple[bool, ...]) -> int:
+        node = self._tree
+        while not isinstance(node, int):
+            c, if_true, if_false = node
+            node = if_true if bits[self.conditions.index(c)] else if_false
+        return node
+
+
+def plan_branches(builder: Builder, roots: list[int]) -> BranchPlan:
+    """Decide by which per-point conditions a program is split into leaf programs.
+
+    A candidate is a comparison that depends on the input and decides a ``where`` (through
+    ``and``/``or``). The program is split on the candidate that shrinks it most when taken as
+    true and as false (the two sides on average at most ``SPLIT_MAX_FRACTION`` of it, each
+    smaller than it: a block whose points disagree runs both); the sides are split again the
+    same way (up to ``SPLIT_MAX_CONDITIONS`` conditions in all). Sizes are estimated by
+    :class:`_Sizes`; each leaf is the program :func:`rewrite` gives under its assumptions, and
+    leaves with the same program are merged. Coincidence-safe principal-stretch models
+    (:mod:`constitutive.principal`) are the case in point: a point takes one of three branches,
+    and the branch of generic points is a fifth of the whole program.
+    """
+    order = topo_order(builder, roots)
+    sizes = _Sizes(builder, order, roots)
+    used: list[int] = []
+    leaves: list[tuple] = []
+    seen: dict[tuple, int] = {}
+
+    def split(assume: dict[int, bool], candidates: list[int]):
+        size = sizes(assume)
+        effective = []
+        if size >= SPLIT_MIN_OPS:
+            for c in candidates:
+                if (c not in used and len(used) >= SPLIT_MAX_CONDITIONS) or not sizes.is_live(assume, c):
+                    continue
+                st, sf = sizes({**assume, c: True}), sizes({**assume, c: False})
+                if max(st, sf) < size and st + sf <= 2.0 * SPLIT_MAX_FRACTION * size:
+                    effective.append((st + sf, c))
+        if not effective:
+            nb, nr = rewrite(builder, roots, assume)
+            key = _canonical(nb, nr)
+            if key not in seen:
+                seen[key] = len(leaves)
+                leaves.append(assume)
+            return seen[key]
+        c = min(effective)[1]
+        if c not in used:
+            used.append(c)
+        rest = [d for d in candidates if d != c]
+        return (c, split({**assume, c: True}, rest), split({**assume, c: False}, rest))
+
+    tree = split({}, _branch_candidates(builder, order))
+    if len(leaves) == 1:
+        used = []
+    programs = [rewrite(builder, roots, assume, tuple(used)) for assume in leaves]
+    return BranchPlan(used, [(a, nb, nr) for a, (nb, nr) in zip(leaves, programs, strict=True)], tree)
+
+
+def _canonical(builder: Builder, roots: list[int]) -> tuple:
+    """A hashable form of the program (nodes renumbered in evaluation order)."""
+    order = topo_order(builder, roots)
+    pos = {i: k for k, i in enumerate(order)}
+    out = []
+    for i in order:
+        nd = builder.nodes[i]
+        if nd[0] in ("const", "x", "p"):
+            out.append(nd)
+        elif nd[0] == "powc":
+            out.append((nd[0], pos[nd[1]], nd[2]))
+        else:
+            out.append((nd[0], *(pos[c] for c in nd[1:])))
+    return tuple(out), tuple(pos[r] for r in roots)
+
+
+class _Sizes:
+    """``sizes(assume)``: operations left of a program when the 0/1 nodes in ``assume`` are
+    constants: ``where`` keeps its taken side, and zeros propagate through ``*``, ``/``, ``+``,
+    ``-`` and ``where`` as :class:`Builder` folds them (an estimate of the size of
+    :func:`rewrite`'s result, one pass each way; memoised)."""
+
+    _FOLD = frozenset(("where", "mul", "div", "add", "sub", "and", "or", "neg"))
+
+    def __init__(self, builder: Builder, order: list[int], roots: list[int]):
+        pos = {i: k for k, i in enumerate(order)}
+        nodes = builder.nodes
+        self.ops = [nodes[i][0] for i in order]
+        self.kids = [tuple(pos[c] for c in children(nodes[i])) for i in order]
+        self.consts = [nodes[i][1] if nodes[i][0] == "const" else None for i in order]
+        self.fold = [k for k, op in enumerate(self.ops) if op in self._FOLD]
+        self.roots = [pos[r] for r in roots]
+        self.pos = pos
+        self.memo: dict[frozenset, int] = {}
+        self.live: dict[frozenset, bytearray] = {}
+
+    def __call__(self, assume: dict[int, bool]) -> int:
+        key = frozenset(assume.items())
+        if key not in self.memo:
+            self.memo[key] = self._count(assume)
+        return self.memo[key]
+
+    def _count(self, assume: dict[int, bool]) -> int:
+        ops, kids = self.ops, self.kids
+        known = list(self.consts)
+        for i, v in assume.items():
+            known[self.pos[i]] = 1.0 if v else 0.0
+        for k in self.fold:
+            if known[k] is not None:
+                continue
+            op, ch = ops[k], kids[k]
+            if op == "where":
+                c = known[ch[0]]
+                if c is not None:
+                    known[k] = known[ch[1] if c else ch[2]]
+            elif op == "mul":
+                if known[ch[0]] == 0.0 or known[ch[1]] == 0.0:
+                    known[k] = 0.0
+            elif op in ("div", "neg"):
+                if known[ch[0]] == 0.0:
+                    known[k] = 0.0
+            elif op in ("and", "or"):
+                a, b = known[ch[0]], known[ch[1]]
+                absorbing = op == "or"
+                if (a is not None and bool(a) == absorbing) or (b is not None and bool(b) == absorbing):
+                    known[k] = float(absorbing)
+                elif a is not None and b is not None:
+                    known[k] = float(not absorbing)
+            else:  # add, sub
+                a, b = known[ch[0]], known[ch[1]]
+                if a is not None and b is not None:
+                    known[k] = a + b if op == "add" else a - b
+        live = bytearray(len(ops))
+        for r in self.roots:
+            live[r] = 1
+        count = 0
+        for k in range(len(ops) - 1, -1, -1):
+            if not live[k]:
+                continue
+            if known[k] is not None:
+                live[k] = 0
+                continue
+            count += 1
+            ch = kids[k]
+            if ops[k] == "where" and known[ch[0]] is not None:
+                live[ch[1] if known[ch[0]] else ch[2]] = 1
+            else:
+                for c in ch:
+                    live[c] = 1
+        self.live[frozenset(assume.items())] = live
+        return count
+
+    def is_live(self, assume: dict[int, bool], i: int) -> bool:
+        """Whether node ``i`` is still computed under ``assume`` (after a call with it)."""
+        return bool(self.live[frozenset(assume.items())][self.pos[i]])
+
+
+def _branch_candidates(builder: Builder, order: list[int]) -> list[int]:
+    """Input-dependent comparisons that decide a ``where`` (directly or through and/or/not)."""
+    nodes = builder.nodes
+    varying: set[int] = set()
+    for i in order:
+        if nodes[i][0] == "x" or any(c in varying for c in children(nodes[i])):
+            varying.add(i)
+    out, seen = [], set()
+    stack = [nodes[i][1] for i in order if nodes[i][0] == "where"]
+    while stack:
+        i = stack.pop()
+        if i in seen or i not in varying:
+            continue
+        seen.add(i)
+        op = nodes[i][0]
+        if op in ("and", "or"):
+            stack += [nodes[i][1], nodes[i][2]]
+        elif op in _CMP:
+            a, b = nodes[i][1], nodes[i][2]
+            if nodes[a][0] == "const":
+                a, b = b, a
+            if op in ("eq", "ne") and nodes[b][0] == "const" and nodes[a][0] in BOOL_OPS:
+                stack.append(a)  # logical not / truth test of a condition
+            else:
+                out.append(i)
+    return sorted(out)

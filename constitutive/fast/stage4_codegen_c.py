@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 
 from .stage1_trace import Program
-from .stage3_ir import children, topo_order
+from .stage3_ir import children, plan_branches, topo_order
 
 _UNARY_C = {
     "neg": "(-{0})", "log": "log({0})", "exp": "exp({0})", "sqrt": "sqrt({0})",
@@ -83,7 +83,7 @@ def c_expression(node: tuple, name) -> str:
     raise ValueError(f"no C form for node {node}")
 
 
-def _stage_function(k, stage_nodes, imports, nodes, name, outs_here, tmp_slot, invariant_needed):
+def _stage_function(fn, stage_nodes, imports, nodes, name, outs_here, tmp_slot, invariant_needed):
     """One ``#pragma omp simd`` loop over a block: loads, arithmetic, spills and output stores."""
     head = [f"    const double v{i} = {_expr_or_load(nodes[i], i, name)};" for i in invariant_needed]
     body = [f"        const double v{i} = tmp[{tmp_slot[i]}][b];" for i in imports]
@@ -95,7 +95,7 @@ def _stage_function(k, stage_nodes, imports, nodes, name, outs_here, tmp_slot, i
             body.append(f"        tmp[{tmp_slot[i]}][b] = v{i};")
     body += [f"        os[{j}][b] = {name(nid)};" for j, nid in outs_here]
     return [
-        f"__attribute__((noinline)) static void stage{k}(const double *restrict p, "
+        f"__attribute__((noinline)) static void {fn}(const double *restrict p, "
         "const double xs[restrict][BP], double tmp[restrict][BP], double os[restrict][BP])",
         "{", *head, "    #pragma omp simd", "    for (int b = 0; b < B; ++b) {", *body, "    }", "}",
     ]
@@ -105,32 +105,35 @@ def _expr_or_load(nd, i, name) -> str:
     return f"p[{nd[1]}]" if nd[0] == "p" else c_expression(nd, name)
 
 
-def generate_source(prog: Program, fname: str = "kernel", simd_math: bool = True) -> str:
-    """C source of ``void kernel(int64_t n, const double *x, const double *p, double *o0, ...)``.
+def _namer(nodes):
+    def name(i: int) -> str:
+        nd = nodes[i]
+        return c_literal(nd[1]) if nd[0] == "const" else f"v{i}"
 
-    Points are processed in blocks of ``BLOCK``: inputs are transposed into a structure of
-    arrays, one or more SIMD loops ("stages", at most ``STAGE_OPS`` operations each: gcc 12
-    stopped vectorising loops of ~10^4 statements) compute the outputs, which are transposed
-    back. Values crossing stages go through per-block arrays. Parameter-only expressions are
-    hoisted out of the loops.
-    """
-    nodes = prog.builder.nodes
-    roots = [int(i) for o in prog.outputs for i in o.reshape(-1)]
-    order = topo_order(prog.builder, roots)
+    return name
+
+
+def _varying(nodes, order) -> set[int]:
     varying: set[int] = set()
     for i in order:
         nd = nodes[i]
         if nd[0] == "x" or any(c in varying for c in children(nd)):
             varying.add(i)
+    return varying
+
+
+def _program_functions(builder, flat_out: list[int], prefix: str):
+    """The staged SIMD functions computing ``flat_out`` (node ids of ``builder``) into ``os``.
+
+    Returns (C lines, names of the stage functions in call order, number of spill rows).
+    """
+    nodes = builder.nodes
+    order = topo_order(builder, flat_out)
+    varying = _varying(nodes, order)
     vorder = [i for i in order if i in varying]
     nstages = max(1, -(-len(vorder) // STAGE_OPS))
     stage_of = {i: min(pos * nstages // max(len(vorder), 1), nstages - 1) for pos, i in enumerate(vorder)}
-
-    def name(i: int) -> str:
-        nd = nodes[i]
-        return c_literal(nd[1]) if nd[0] == "const" else f"v{i}"
-
-    flat_out = [int(i) for o in prog.outputs for i in o.reshape(-1)]
+    name = _namer(nodes)
     outs_at: list[list[tuple[int, int]]] = [[] for _ in range(nstages)]
     for j, nid in enumerate(flat_out):
         outs_at[stage_of.get(nid, nstages - 1)].append((j, nid))
@@ -150,12 +153,41 @@ def generate_source(prog: Program, fname: str = "kernel", simd_math: bool = True
             elif c not in varying and nodes[c][0] != "const":
                 inv_needed[st].add(c)
     invariant_order = [i for i in order if i not in varying and nodes[i][0] != "const"]
-    funcs = []
+    lines, names = [], []
     for st in range(nstages):
         closure = _closure(inv_needed[st], nodes)
         inv = [i for i in invariant_order if i in closure]
-        funcs += _stage_function(st, [i for i in vorder if stage_of[i] == st], imports[st], nodes,
+        names.append(f"{prefix}stage{st}")
+        lines += _stage_function(names[-1], [i for i in vorder if stage_of[i] == st], imports[st], nodes,
                                  name, outs_at[st], tmp_slot, inv)
+    return lines, names, len(tmp_slot)
+
+
+def generate_source(prog: Program, fname: str = "kernel", simd_math: bool = True) -> str:
+    """C source of ``void kernel(int64_t n, const double *x, const double *p, double *o0, ...)``.
+
+    Points are processed in blocks of ``BLOCK``: inputs are transposed into a structure of
+    arrays, one or more SIMD loops ("stages", at most ``STAGE_OPS`` operations each: gcc 12
+    stopped vectorising loops of ~10^4 statements) compute the outputs, which are transposed
+    back. Values crossing stages go through per-block arrays. Parameter-only expressions are
+    hoisted out of the loops. Every program goes through :func:`~.stage3_ir.rewrite`.
+
+    A program whose ``where`` branches differ much in cost (:func:`~.stage3_ir.plan_branches`)
+    becomes several leaf programs, each with only the operations of its branches, which also
+    evaluate the branch conditions at their points. A block runs the leaf that the previous
+    block ended with; points whose conditions call for another leaf get it (run on the block,
+    each such point keeping that leaf's outputs). Each point thus gets exactly the operations
+    the full program performs for it, and a block of points on one branch pays for that branch
+    only.
+    """
+    roots = [int(i) for o in prog.outputs for i in o.reshape(-1)]
+    plan = plan_branches(prog.builder, roots)
+    funcs, calls, ntmp = [], [], 1
+    for k, (_, nb, nr) in enumerate(plan.leaves):
+        lines, names, nt = _program_functions(nb, nr, f"leaf{k}_" if len(plan.leaves) > 1 else "")
+        funcs += lines
+        calls.append(names)
+        ntmp = max(ntmp, nt)
     copy_out, stream_out, nout = [], [], 0
     for k, o in enumerate(prog.outputs):
         size = o.size
@@ -163,22 +195,55 @@ def generate_source(prog: Program, fname: str = "kernel", simd_math: bool = True
                         f"o{k}[(i0 + b) * {size} + j] = os[{nout} + j][b];")
         stream_out.append(f"            put(o{k} + i0 * {size}, {size}, {nout}, os, buf);")
         nout += size
+    ncond = len(plan.conditions)
+    if len(plan.leaves) == 1:
+        compute = [f"        {f}(p, xs, tmp, os);" for f in calls[0]]
+        locals_ = []
+    else:
+        funcs += _leaf_dispatch(calls)
+        table = [plan.leaf_of(tuple(bool(key >> k & 1) for k in range(ncond))) for key in range(1 << ncond)]
+        key = " | ".join(f"((os[{nout + k}][b] != 0.0) << {k})" for k in range(ncond))
+        compute = [
+            "        run_leaf(hot, p, xs, tmp, os);",
+            "        int other = 0;",
+            "        for (int b = 0; b < m; ++b) {",
+            f"            leaf[b] = table[{key}];",
+            "            other |= leaf[b] != hot;",
+            "        }",
+            "        if (other) {",
+            "            for (int l = 0; l < NLEAF; ++l) {",
+            "                int any = 0;",
+            "                for (int b = 0; b < m; ++b) any |= l != hot && leaf[b] == l;",
+            "                if (!any) continue;",
+            "                run_leaf(l, p, xs, tmp, os2);",
+            "                for (int b = 0; b < m; ++b)",
+            f"                    if (leaf[b] == l) for (int j = 0; j < {nout}; ++j) os[j][b] = os2[j][b];",
+            "            }",
+            "            hot = leaf[m - 1];",
+            "        }",
+        ]
+        locals_ = [f"    double os2[{nout + ncond}][BP] __attribute__((aligned(64)));", "    int leaf[B];",
+                   f"    static const int table[{len(table)}] = {{{', '.join(map(str, table))}}};"]
+        smallest = min(range(len(plan.leaves)), key=lambda k: len(topo_order(*plan.leaves[k][1:])))
+        locals_.append(f"    int hot = {smallest};  /* the leaf of the previous block */")
     decl = [f'__attribute__((simd("notinbranch"))) double {f}({", ".join(["double"] * _NARGS.get(f, 1))});'
             for f in _SIMD_FUNCS] if simd_math else []
     args = ", ".join(f"double *restrict o{k}" for k in range(len(prog.outputs)))
-    nin, ntmp = prog.n_in, max(1, len(tmp_slot))
+    nin = prog.n_in
     # Each SIMD loop sits in its own non-inlined function: inlined into the blocking loop,
     # gcc 12 refused to vectorise it ("latch block not empty").
     return "\n".join([
         "/* generated by constitutive.fast: stress and tangent of one material, per point */",
         "#include <math.h>", "#include <stdint.h>", "#include <string.h>",
         "#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)", *decl, "#endif",
-        f"#define B {BLOCK}", f"#define BP {BLOCK + PAD}", *funcs, _STREAM_HELPER.replace("NOUT", str(nout)),
+        f"#define B {BLOCK}", f"#define BP {BLOCK + PAD}", f"#define NLEAF {len(plan.leaves)}", *funcs,
+        _STREAM_HELPER.replace("NOUT", str(nout + ncond)),
         f"void {fname}(int64_t n, const double *restrict x, const double *restrict p, {args})",
         "{",
         f"    double xs[{nin}][BP] __attribute__((aligned(64)));",
-        f"    double os[{nout}][BP] __attribute__((aligned(64)));",
+        f"    double os[{nout + ncond}][BP] __attribute__((aligned(64)));",
         f"    double tmp[{ntmp}][BP] __attribute__((aligned(64)));",
+        *locals_,
         f"    double buf[{max(o.size for o in prog.outputs)} * B] __attribute__((aligned(64)));",
         "    const int aligned = " + " && ".join(
             f"(((uintptr_t)o{k} & (STREAM_ALIGN - 1)) == 0)" for k in range(len(prog.outputs))) + ";",
@@ -187,12 +252,20 @@ def generate_source(prog: Program, fname: str = "kernel", simd_math: bool = True
         "        if (m < B) memset(xs, 0, sizeof(xs));",
         "        for (int b = 0; b < m; ++b)",
         f"            for (int j = 0; j < {nin}; ++j) xs[j][b] = x[(i0 + b) * {nin} + j];",
-        *[f"        stage{st}(p, xs, tmp, os);" for st in range(nstages)],
+        *compute,
         "        if (m == B && aligned) {", *stream_out, "        } else {",
         "          for (int b = 0; b < m; ++b) {", *copy_out, "          }",
         "        }",
         "    }", "    STREAM_FENCE();", "}", "",
     ])
+
+
+def _leaf_dispatch(calls: list[list[str]]) -> list[str]:
+    lines = ["static void run_leaf(int l, const double *restrict p, const double xs[restrict][BP], "
+             "double tmp[restrict][BP], double os[restrict][BP])", "{", "    switch (l) {"]
+    for k, names in enumerate(calls):
+        lines.append(f"    case {k}: " + " ".join(f"{f}(p, xs, tmp, os);" for f in names) + " break;")
+    return lines + ["    }", "}"]
 
 
 # Full blocks of outputs are written with non-temporal (streaming) stores: the block's outputs

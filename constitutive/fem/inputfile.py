@@ -63,6 +63,75 @@ else:  # pragma: no cover
 
 SOLVER_KEYS = {"steps", "max_iter", "rtol", "atol", "etol", "line_search", "min_step", "linear_solver",
                "verbose"}
+#: the allowed keys of every section; ``[material]`` holds ``model`` and the model's own
+#: parameters and options, which the material factory checks
+SCHEMA: dict[str, set[str] | None] = {
+    "mesh": {"type", "n", "size", "origin", "cell_type", "file", "thickness"},
+    "material": None,
+    "problem": {"formulation"},
+    "dirichlet": {"nodes", "components", "value", "name"},
+    "traction": {"faces", "value", "name"},
+    "pressure": {"faces", "value", "name"},
+    "body_force": {"value"},
+    "solver": SOLVER_KEYS,
+    "output": {"directory", "name", "format", "plot", "plot_component"},
+}
+#: sections that are arrays of tables (``[[dirichlet]]``)
+LISTS = {"dirichlet", "traction", "pressure"}
+
+
+def _did_you_mean(key: str, allowed) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def validate(cfg: dict, source: str = "input") -> None:
+    """Check every section and key against :data:`SCHEMA` (``ValueError`` naming the file, the
+    section and the key, with a did-you-mean suggestion), and the types of the common values."""
+    for section, body in cfg.items():
+        if section not in SCHEMA:
+            raise ValueError(f"{source}: unknown section [{section}]{_did_you_mean(section, SCHEMA)} "
+                             f"(sections: {', '.join(SCHEMA)})")
+        allowed = SCHEMA[section]
+        tables = body if section in LISTS else [body]
+        if section in LISTS and not isinstance(body, list):
+            raise ValueError(f"{source}: [{section}] must be an array of tables ([[{section}]])")
+        for i, table in enumerate(tables):
+            where = f"[[{section}]] #{i + 1}" if section in LISTS else f"[{section}]"
+            if not isinstance(table, dict):
+                raise ValueError(f"{source}: {where} must be a table, got {type(table).__name__}")
+            for key in table if allowed is not None else ():
+                if key not in allowed:
+                    raise ValueError(f"{source}: {where}: unknown key {key!r}{_did_you_mean(key, allowed)} "
+                                     f"(allowed: {', '.join(sorted(allowed))})")
+            _check_values(table, where, source)
+
+
+def _check_values(t: dict, where: str, source: str) -> None:
+    def bad(key, expected):
+        raise ValueError(f"{source}: {where}: {key} = {t[key]!r}; expected {expected}")
+
+    if "components" in t and not (isinstance(t["components"], list) and t["components"]
+                                  and all(isinstance(c, int) and c in (0, 1, 2) for c in t["components"])):
+        bad("components", "a non-empty list of 0, 1, 2 (x, y, z)")
+    if "value" in t and not (_number(t["value"]) or (isinstance(t["value"], list) and t["value"]
+                                                     and all(_number(v) for v in t["value"]))):
+        bad("value", "a number or a list of numbers")
+    if "formulation" in t and t["formulation"] not in ("displacement", "fbar"):
+        bad("formulation", "'displacement' or 'fbar'")
+    if "format" in t and t["format"] not in ("vtu", "xdmf"):
+        bad("format", "'vtu' or 'xdmf'")
+    if "steps" in t and not (isinstance(t["steps"], int) and t["steps"] >= 1):
+        bad("steps", "a positive integer")
+    if "n" in t and not (isinstance(t["n"], int) and t["n"] >= 1 or isinstance(t["n"], list)
+                         and len(t["n"]) == 3 and all(isinstance(v, int) and v >= 1 for v in t["n"])):
+        bad("n", "a positive integer or a list of three")
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def load(path: str | os.PathLike) -> dict:
@@ -106,24 +175,31 @@ def build_mesh(cfg: dict, base_dir: str = ".") -> Mesh:
 MaterialFactory = Callable[..., object]
 
 
-def build(cfg: dict, material_factory: MaterialFactory, base_dir: str = ".") -> tuple[Problem, dict, dict]:
+def build(cfg: dict, material_factory: MaterialFactory, base_dir: str = ".",
+          source: str = "input") -> tuple[Problem, dict, dict]:
     """(problem, solve keywords, output keywords) from a parsed input dict.
 
     The FE driver knows no material library: ``material_factory(model, **params)`` makes the
-    material of the ``[material]`` section (``materials.get`` from the command line).
+    material of the ``[material]`` section (``materials.get`` from the command line). The whole
+    input is validated first (:func:`validate`); ``source`` names it in messages.
     """
+    validate(cfg, source)
     for key in ("mesh", "material"):
         if key not in cfg:
             raise ValueError(f"input: missing section [{key}]")
     mesh = build_mesh(cfg["mesh"], base_dir)
     mat_cfg = dict(cfg["material"])
     if "model" not in mat_cfg:
-        raise ValueError("material.model: missing (a registered model name)")
-    material = material_factory(mat_cfg.pop("model"), **mat_cfg)
+        raise ValueError(f"{source}: [material]: missing key 'model' (a registered model name)")
+    try:
+        material = material_factory(mat_cfg.pop("model"), **mat_cfg)
+    except (TypeError, ValueError, KeyError) as exc:
+        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        raise ValueError(f"{source}: [material]: {msg}") from exc
     prob = Problem(mesh, material, cfg.get("problem", {}).get("formulation", "displacement"))
     for i, bc in enumerate(cfg.get("dirichlet", [])):
         if "nodes" not in bc:
-            raise ValueError(f"dirichlet[{i}].nodes: missing")
+            raise ValueError(f"{source}: [[dirichlet]] #{i + 1}: missing key 'nodes'")
         prob.displace(_where(bc["nodes"], f"dirichlet[{i}].nodes"), bc.get("value", 0.0),
                       bc.get("components", [0, 1, 2]), bc.get("name"))
     for i, tr in enumerate(cfg.get("traction", [])):
@@ -133,9 +209,6 @@ def build(cfg: dict, material_factory: MaterialFactory, base_dir: str = ".") -> 
     if "body_force" in cfg:
         prob.body_force(cfg["body_force"]["value"])
     solver = dict(cfg.get("solver", {}))
-    unknown = set(solver) - SOLVER_KEYS
-    if unknown:
-        raise ValueError(f"solver: unknown key(s) {sorted(unknown)}; expected some of {sorted(SOLVER_KEYS)}")
     out = dict(cfg.get("output", {}))
     output = {"output_dir": os.path.join(base_dir, out["directory"]) if "directory" in out else None,
               "name": out.get("name", "solution"), "fmt": out.get("format", "vtu")}
@@ -147,7 +220,7 @@ def build(cfg: dict, material_factory: MaterialFactory, base_dir: str = ".") -> 
 def run(path: str | os.PathLike, material_factory: MaterialFactory, **overrides):
     """Load, build and solve an input file; ``overrides`` replace [solver]/[output] keys."""
     cfg = load(path)
-    prob, solver, output = build(cfg, material_factory, os.path.dirname(os.path.abspath(path)))
+    prob, solver, output = build(cfg, material_factory, os.path.dirname(os.path.abspath(path)), str(path))
     for k, v in overrides.items():
         if v is None:
             continue

@@ -3,11 +3,15 @@
 The content goes to a temporary file in the destination directory (same file system), which
 then replaces the destination with ``os.replace`` (atomic on POSIX and Windows). On any error,
 including ``KeyboardInterrupt``, the temporary file is removed and the destination is untouched.
+A process killed outright (SIGKILL, power loss) cannot clean up: its temporary file is named
+``.<name>.<pid>.<random>.tmp``, and the next write to the same path removes such files whose
+process no longer runs.
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import tempfile
 from collections.abc import Callable
@@ -26,7 +30,13 @@ def atomic_write(path, writer: Callable[[str], object]) -> None:
     """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path!r} is a directory; expected a file name")
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"{path!r}: the directory {directory!r} does not exist")
+    remove_stale_temporaries(path)
+    prefix = f".{os.path.basename(path)}.{os.getpid()}."
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=directory)
     os.close(fd)
     try:
         writer(tmp)
@@ -36,6 +46,32 @@ def atomic_write(path, writer: Callable[[str], object]) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.remove(tmp)
         raise
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def remove_stale_temporaries(path) -> list[str]:
+    """Remove temporaries of :func:`atomic_write` for ``path`` left by processes that no longer
+    run (killed during a write); returns the removed paths."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    pattern = os.path.join(glob.escape(directory), "." + glob.escape(os.path.basename(path)) + ".*.tmp")
+    removed = []
+    for tmp in glob.glob(pattern):
+        pid = os.path.basename(tmp)[len(os.path.basename(path)) + 2:].split(".", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(tmp)
+                removed.append(tmp)
+    return removed
 
 
 def write_text_atomic(path, text: str) -> None:

@@ -155,8 +155,16 @@ def export_tangents(path, material: Hyperelastic, F_or_E, *, kind: str = "F", st
         raise ValueError(f"notation: {notation!r} needs symmetric quantities; dP/dF and P have no "
                          "minor symmetries, use notation='tensor'")
     _suffix(path)
+    if getattr(material, "incompressible", False):
+        raise ValueError(
+            f"material: {material.name or type(material).__name__} is incompressible: its stress is the "
+            "isochoric part plus a pressure that only the boundary conditions determine, so a tangent at a "
+            "given F is not defined; export the compressible model (e.g. "
+            f"{(material.name or '').replace('-incompressible', '') or 'the model'} with a bulk modulus K)")
     F = _as_F(F_or_E, kind, material)
     n = F.shape[0]
+    if n == 0:
+        raise ValueError("F_or_E: no points to export (an empty array)")
     data: dict[str, np.ndarray] = {"F": F.detach().cpu().numpy()}
     for i0 in range(0, n, chunk_size):  # fixed-size chunks: peak memory near the output size
         W, sig, T = evaluate_tangents(material, F[i0:i0 + chunk_size], stress, tangent)

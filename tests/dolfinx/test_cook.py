@@ -56,10 +56,15 @@ def test_tip_displacement_matches_reference(runs):
     assert abs(tip - 13.86) < 5e-3  # deal.II code-gallery README (Q1, N = 8)
 
 
+# Identical up to the run-to-run reproducibility of the linear solver: bit for bit on one rank;
+# on two, MUMPS's parallel LU itself differs by a few ulp (3.6e-15) between two identical runs.
+SAME = 1e-13
+
+
 def test_owned_cells_equal_all_cells(runs, comm):
     own, full = runs["owned"], runs["all"]
     assert own["iterations"] == full["iterations"]
-    assert _max(comm, np.abs(own["u"] - full["u"]).max()) <= 1e-14
+    assert _max(comm, np.abs(own["u"] - full["u"]).max()) <= SAME
     op_own, op_all = own["cook"].op, full["cook"].op
     # the owned run evaluated exactly the owned points, the package's path owned + ghost points
     assert op_own.points == op_own.evaluations * op_own.n_owned * op_own.n_points
@@ -71,7 +76,7 @@ def test_owned_cells_equal_all_cells(runs, comm):
 def test_ghost_values_are_never_read(cook_example, material_json, runs, comm):
     res = _solve(cook_example, comm, material_json, "owned", poison=True, msh=runs["owned"]["cook"].msh)
     assert res["iterations"] == runs["owned"]["iterations"]
-    assert _max(comm, np.abs(res["u"] - runs["owned"]["u"]).max()) <= 1e-14
+    assert _max(comm, np.abs(res["u"] - runs["owned"]["u"]).max()) <= SAME
     op = res["cook"].op
     nA = op.n_owned * op.n_points * 81
     assert comm.allreduce(int(np.isnan(op.dP.ref_coefficient.x.array[:nA]).sum())) == 0

@@ -280,7 +280,9 @@ def test_cli_abaqus_card(tmp_path):
     assert not (tmp_path / "x.inp").exists()
     args = ["export", "mooney-rivlin", "-p", "c10=0.4", "-p", "c01=0.1", "-p", "K=50", "--abaqus-card", str(out)]
     assert main(args + ["--option", "volumetric=lnJ"]) == 2  # not Abaqus's volumetric function
-    assert main(args + ["--option", "volumetric=J-1"]) == 0
+    assert main(args + ["--option", "volumetric=J-1"]) == 2  # rubber.inp exists: not replaced unasked
+    assert "*HYPERELASTIC, NEO HOOKE" in out.read_text()
+    assert main(args + ["--option", "volumetric=J-1", "--force"]) == 0
     assert "*HYPERELASTIC, MOONEY-RIVLIN" in out.read_text()
 
 
