@@ -256,8 +256,16 @@ class Hyperelastic:
         s, D = self.stress_tangent_mandel(mandel.to_mandel(E), create_graph)
         return mandel.from_mandel(s), mandel.from_mandel4(D)
 
+    @staticmethod
+    def _strain_of_F(F: torch.Tensor) -> torch.Tensor:
+        """Mandel strain of a validated ``F``; an ``F`` so large that ``E`` overflows raises the
+        non-finite-result error (naming the state, not an internal strain)."""
+        e = kin.strain_mandel_from_F(F)
+        require(e.detach().sum(-1).abs() <= DBL_MAX, NONFINITE_RESULT)
+        return e
+
     def _pk2_of_F(self, F: torch.Tensor, create_graph: bool = False) -> torch.Tensor:
-        return mandel.from_mandel(self._stress_of_mandel(kin.strain_mandel_from_F(F), create_graph))
+        return mandel.from_mandel(self._stress_of_mandel(self._strain_of_F(F), create_graph))
 
     def pk2(self, F, create_graph: bool = False) -> torch.Tensor:
         """2nd Piola-Kirchhoff stress ``S`` (...,3,3) from ``F`` (...,3,3)."""
@@ -287,7 +295,7 @@ class Hyperelastic:
         the interfaces' Abaqus tangent). ``fast`` as in :meth:`stress_tangent_mandel`.
         """
         F = self.as_deformation_gradient(F)
-        s, D = self.stress_tangent_mandel(kin.strain_mandel_from_F(F), create_graph, fast=fast)
+        s, D = self.stress_tangent_mandel(self._strain_of_F(F), create_graph, fast=fast)
         return mandel.from_mandel(s), mandel.from_mandel4(D)
 
     def pk1_tangent(
@@ -311,7 +319,7 @@ class Hyperelastic:
     def spatial_tangent(self, F) -> tuple[torch.Tensor, torch.Tensor]:
         """Cauchy stress ``sigma`` and spatial tangent ``c = J^-1 FFFF:CC`` (...,3,3,3,3)."""
         F = self.as_deformation_gradient(F)
-        s, D = self.stress_tangent_mandel(kin.strain_mandel_from_F(F))
+        s, D = self.stress_tangent_mandel(self._strain_of_F(F))
         S, CC = mandel.from_mandel(s), mandel.from_mandel4(D)
         return kin.cauchy_from_pk2(F, S), kin.spatial_tangent(F, CC)
 
@@ -352,7 +360,8 @@ def _into(out, results: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor
         if not isinstance(o, torch.Tensor) or tuple(o.shape) != tuple(r.shape):
             raise ValueError(f"out: expected tensors of shapes {[tuple(r.shape) for r in results]}")
         if o.dtype != r.dtype or o.device != r.device:  # never a silent cast (as the fast path)
-            raise ValueError(f"out: expected {r.dtype} tensors on {r.device}, got {o.dtype} on {o.device}")
+            raise ValueError(f"out: expected a {r.dtype} tensor of shape {tuple(r.shape)} on {r.device}, got "
+                             f"{o.dtype} {tuple(o.shape)} on {o.device}")
     for o, r in zip(out, results, strict=True):
         o.copy_(r)
     return tuple(out)

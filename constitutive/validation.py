@@ -201,7 +201,11 @@ def as_scalar_param(value, name: str, dtype: torch.dtype = DEFAULT_DTYPE, device
             raise TypeError(f"parameter {name!r}: got dtype {value.dtype}, expected {dtype}")
         t = value if device is None else value.to(device)
     elif isinstance(value, numbers.Real) or isinstance(value, (list, tuple, np.ndarray)):
-        t = torch.as_tensor(np.asarray(value, dtype=np.float64), device=device).to(dtype)
+        try:
+            arr = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"parameter {name!r}: expected numbers, got {value!r}") from None
+        t = torch.as_tensor(arr, device=device).to(dtype)
     else:
         raise TypeError(f"parameter {name!r}: expected a number or tensor, got {type(value).__name__}")
     check_finite(t.detach(), f"parameter {name!r}")

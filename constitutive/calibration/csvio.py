@@ -48,14 +48,16 @@ class Table:
 
 
 def _sniff(path: str, sample: list[str]) -> str:
+    """Column separator of the data lines (comma, semicolon, tab or spaces)."""
     text = "\n".join(sample[:20])
     try:
         return csv.Sniffer().sniff(text, delimiters=",;\t ").delimiter
-    except csv.Error:
-        if all("," not in s and ";" not in s and "\t" not in s for s in sample):
-            return " "
-        raise ValueError(f"{path}: cannot tell the column separator (tried comma, semicolon, tab, space) "
-                         f"from the first lines, e.g. {sample[0]!r}") from None
+    except csv.Error:  # ragged rows: the separator of the first line that holds one
+        for line in sample[:20]:
+            for d in (",", ";", "\t"):
+                if d in line:
+                    return d
+        return " "
 
 
 def read_table(path) -> Table:

@@ -325,7 +325,7 @@ def _read_group(g, name: str, path: str) -> Experiment:
             pressure_component=_attr(g, "pressure_component", "33"), extra=extra, **data,
         )
     except (ValueError, TypeError) as exc:
-        raise type(exc)(f"{path}: {exc}") from exc
+        raise type(exc)(f"{path}: experiment {name!r}: {exc}") from exc
 
 
 def _numeric_dataset(g, key: str) -> np.ndarray:

@@ -59,12 +59,16 @@ class LoadPath:
         return self.free
 
 
-def _t(x, dtype) -> torch.Tensor:
-    t = torch.as_tensor(x, dtype=dtype)
+def _t(x, dtype, name: str = "control") -> torch.Tensor:
+    try:
+        t = torch.as_tensor(x, dtype=dtype)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise ValueError(f"{name}: expected numbers, got {x!r} ({exc})") from None
     if t.ndim == 0:
         t = t[None]
     if not bool(torch.isfinite(t).all()):
-        raise ValueError("load path: control values must be finite")
+        bad = int((~torch.isfinite(t)).nonzero()[0, 0])
+        raise ValueError(f"{name}: control values must be finite; value {bad} is {float(t.reshape(-1)[bad])}")
     return t
 
 
@@ -79,7 +83,7 @@ def _positive(lam: torch.Tensor, name: str) -> None:
 
 def uniaxial(stretch, dtype=torch.float64) -> LoadPath:
     """``F = diag(l, l2, l3)`` with ``P22 = P33 = 0``; guess ``l2 = l3 = l^-1/2``."""
-    lam = _t(stretch, dtype)
+    lam = _t(stretch, dtype, "stretch")
     _positive(lam, "stretch")
     lat = lam.rsqrt()
     return LoadPath(_diag(lam, lat, lat), ((1, 1), (2, 2)), mode="uniaxial")
@@ -87,21 +91,21 @@ def uniaxial(stretch, dtype=torch.float64) -> LoadPath:
 
 def equibiaxial(stretch, dtype=torch.float64) -> LoadPath:
     """``F = diag(l, l, l3)`` with ``P33 = 0``."""
-    lam = _t(stretch, dtype)
+    lam = _t(stretch, dtype, "stretch")
     _positive(lam, "stretch")
     return LoadPath(_diag(lam, lam, lam**-2), ((2, 2),), mode="equibiaxial")
 
 
 def pure_shear(stretch, dtype=torch.float64) -> LoadPath:
     """``F = diag(l, 1, l3)`` (planar tension) with ``P33 = 0``."""
-    lam = _t(stretch, dtype)
+    lam = _t(stretch, dtype, "stretch")
     _positive(lam, "stretch")
     return LoadPath(_diag(lam, torch.ones_like(lam), 1 / lam), ((2, 2),), mode="pure_shear")
 
 
 def biaxial(stretch, dtype=torch.float64) -> LoadPath:
     """``F = diag(l1, l2, l3)`` with ``P33 = 0``; ``stretch`` (n,2)."""
-    lam = _t(stretch, dtype)
+    lam = _t(stretch, dtype, "stretch")
     if lam.ndim != 2 or lam.shape[-1] != 2:
         raise ValueError(f"stretch: expected shape (n, 2) for biaxial, got {tuple(lam.shape)}")
     _positive(lam, "stretch")
@@ -112,7 +116,7 @@ def biaxial(stretch, dtype=torch.float64) -> LoadPath:
 def simple_shear(gamma, dtype=torch.float64) -> LoadPath:
     """``F = I + g e1 x e2``; compressible: ``F33`` free with ``P33 = 0``; incompressible:
     ``F`` fully prescribed and the pressure from ``P33 = 0``."""
-    g = _t(gamma, dtype)
+    g = _t(gamma, dtype, "shear")
     F = torch.eye(3, dtype=dtype).repeat(g.shape[0], 1, 1)
     F[:, 0, 1] = g
     return LoadPath(F, ((2, 2),), mode="simple_shear")

@@ -262,14 +262,21 @@ def read_tangents(path, notation: str | None = None) -> TangentFile:
     if not os.path.exists(path):
         raise FileNotFoundError(f"path: no such file {str(path)!r}")
     if ext == ".npz":
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-        attrs = json.loads(str(arrays.pop("attrs")))
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                arrays = {k: z[k] for k in z.files}
+            attrs = json.loads(str(arrays.pop("attrs"))) if "attrs" in arrays else {}
+        except (OSError, ValueError, EOFError) as exc:  # not a zip / a bad archive / bad JSON
+            raise ValueError(f"{path}: not a readable .npz tangent file ({exc})") from None
     else:
         import h5py
 
-        with h5py.File(path, "r") as f:
-            arrays = {k: f[k][()] for k in f.keys()}
+        try:
+            f = h5py.File(path, "r")
+        except OSError as exc:
+            raise ValueError(f"{path}: not a readable HDF5 file ({exc})") from None
+        with f:
+            arrays = {k: f[k][()] for k in f.keys() if isinstance(f[k], h5py.Dataset)}
             attrs = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
             attrs = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in attrs.items()}
     missing = [k for k in ("F", "stress", "tangent") if k not in arrays]

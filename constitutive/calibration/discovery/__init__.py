@@ -9,8 +9,9 @@ fitted with exact-Jacobian least squares (see docs/discovery.md).
 
 from __future__ import annotations
 
-from .pipeline import discover, split_experiments
 from .library import Candidate, Library, get_library
+from .pipeline import discover, split_experiments
 from .result import DiscoveryResult, PathEntry
 
-__all__ = ["discover", "split_experiments", "Candidate", "Library", "get_library", "DiscoveryResult", "PathEntry"]
+__all__ = ["discover", "split_experiments", "Candidate", "Library", "get_library", "DiscoveryResult",
+           "PathEntry"]

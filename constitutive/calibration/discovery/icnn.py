@@ -79,7 +79,8 @@ def fit_icnn(experiments, *, layers: str = "4,4", train=None, residual: str = "r
                     int(max_nfev), units, stability, progress or (lambda m: None))
 
 
-def _fit(experiments, layers, train, residual, method, n_starts, seed, ridge, max_nfev, units, stability, say):
+def _fit(experiments, layers, train, residual, method, n_starts, seed, ridge, max_nfev, units, stability,
+         say):
     t0 = time.perf_counter()
     tr, te = split_experiments(experiments, train)
     units = units or tr[0].units
@@ -87,7 +88,8 @@ def _fit(experiments, layers, train, residual, method, n_starts, seed, ridge, ma
     G = 2.0 * float(refine([Candidate(("I1", "lin"), 1.0)], [0.1], tr, residual=residual, units=units).w[0])
     rng = np.random.default_rng(seed)
     n = sum(math.prod(s) for _, s in icnn_layout(layers))
-    base = materials.get("icnn-incompressible", layers=layers, theta=list(initial_theta(layers, x_max, G, rng)))
+    theta0 = initial_theta(layers, x_max, G, rng)
+    base = materials.get("icnn-incompressible", layers=layers, theta=[float(v) for v in theta0])
     space = ParameterSpace(base)
     prob = problem(space, tr, residual, units)
     sq = math.sqrt(ridge)
@@ -108,8 +110,9 @@ def _fit(experiments, layers, train, residual, method, n_starts, seed, ridge, ma
     mat, _ = space.material(best[0])
     data_cost = 0.5 * float(np.sum(prob.residuals(best[0]) ** 2))
     crit = information_criteria(2.0 * data_cost, prob.n_residuals, n)
-    entry = PathEntry(n, [f"icnn({layers})"], [f"icnn({layers}), {n} parameters"], [float(v) for v in best[0]],
-                      [], {}, data_cost, n, crit, r2_by_experiment(mat, tr + te, units))
+    r2 = r2_by_experiment(mat, tr + te, units)
+    entry = PathEntry(n, [f"icnn({layers})"], [f"icnn({layers}), {n} parameters"],
+                      [float(v) for v in best[0]], [], {}, data_cost, n, crit, r2)
     stab = check_stability(mat, tr) if stability else None
     return DiscoveryResult(
         method=f"icnn-{method}", library=f"icnn({layers})", criterion="bic", residual=residual, units=units,

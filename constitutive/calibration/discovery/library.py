@@ -96,7 +96,8 @@ def get_library(name: str, fibre=None) -> Library:
         a = np.asarray(fibre, dtype=float).reshape(-1)
         if a.size != 3 or not np.linalg.norm(a) > 0:
             raise ValueError(f"fibre: expected a nonzero 3-vector, got {fibre!r}")
-        lib = Library(lib.name, lib.terms + _FIBRE, lib.alphas, tuple(float(v) for v in a / np.linalg.norm(a)))
+        unit = tuple(float(v) for v in a / np.linalg.norm(a))
+        lib = Library(lib.name, lib.terms + _FIBRE, lib.alphas, unit)
     return lib
 
 

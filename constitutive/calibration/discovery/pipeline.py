@@ -7,7 +7,8 @@ Stages (each reported to ``progress``):
 2. the linear design matrix of all candidates, from the exact fitting Jacobian (:mod:`.features`);
 3. exact best-subset search over supports of up to ``max_terms`` term types (:mod:`.subsets`);
 4. nonlinear refit of the ``refine_top`` best supports of each size, weights and inner exponents
-   together (:mod:`.refine`); the best of each size forms the *path*;
+   together, and of the nested simplifications of nearly degenerate terms (:mod:`.refine`);
+   the best of each size (parsimony rule of :mod:`.select`) forms the *path*;
 5. choice of the number of terms by an information criterion or cross-validation
    (:mod:`.select`); ``R^2`` (unclamped) of every path model on every experiment, training and
    test; Drucker stability of the chosen model on the data range
@@ -34,9 +35,9 @@ from ..fitting import goodness_of_fit
 from ..stability import check_stability
 from .features import build_material, design_matrix
 from .library import Candidate, get_library, invariant_ranges, stiff
-from .refine import refine
+from .refine import refine, simplifications, without_zero_weights
 from .result import DiscoveryResult, PathEntry
-from .select import choose, cv_score, information_criteria
+from .select import choose, choose_within, cv_score, information_criteria
 from .subsets import best_subsets, lp_path
 
 #: runner-up supports are refitted only if their screening RSS is within this factor of the best
@@ -171,21 +172,41 @@ def _discover(experiments, library_name, max_terms, train, criterion, residual, 
     subs = best_subsets(A, y, groups, [stiff(c.term) for c in cands], max_terms, keep=refine_top)
     say("best subsets: " + "; ".join(f"k={k}: " + " + ".join(cands[j].label for j in s[0].cols)
                                      for k, s in subs.items() if s))
-    opts = dict(residual=residual, x_max=x_max, incompressible=incompressible, fibre=lib.fibre, K=K, units=units)
+    opts = dict(residual=residual, x_max=x_max, incompressible=incompressible, fibre=lib.fibre, K=K,
+                units=units)
     cv_args = dict(experiments=tr, incompressible=incompressible, fibre=lib.fibre, K=K, units=units)
-    path, fits, failures = [], [], []
+    pool, failures = {}, []
+
+    def add(cs, w0):
+        key = tuple(sorted(format_terms([c.term]) for c in cs))
+        if key in pool:
+            return
+        try:
+            f = refine(cs, w0, tr, **opts)
+        except (ValueError, FloatingPointError, RuntimeError) as exc:
+            pool[key] = None
+            failures.append(f"{[c.label for c in cs]}: {exc}")
+            return
+        pool[key] = f
+        reduced = without_zero_weights(f)
+        if reduced is not None:
+            pool[key] = None
+            add(*reduced)
+            return
+        for cs2, w2 in simplifications(f, x_max):
+            add(cs2, w2)
+
     for k in sorted(subs):
-        done = []
         for s in [s for s in subs[k][:refine_top] if s.rss <= REFINE_RATIO * subs[k][0].rss]:
-            try:
-                done.append(refine([cands[j] for j in s.cols], s.w, tr, **opts))
-            except (ValueError, FloatingPointError, RuntimeError) as exc:
-                failures.append(f"k={k} {[cands[j].label for j in s.cols]}: {exc}")
-        done = [f for f in done if f.n_active == k]
+            add([cands[j] for j in s.cols], s.w)
+    rank = "aicc" if criterion == "aicc" else "bic"  # within a size: the fits differ in inner exponents
+    path, fits = [], []
+    for k in range(1, int(max_terms) + 1):
+        done = [f for f in pool.values() if f is not None and f.n_active == k]
         if not done:
             continue
-        rank = "aicc" if criterion == "aicc" else "bic"  # fits of one size differ in inner exponents
-        best = min(done, key=lambda f: information_criteria(f.rss, f.n_data, f.n_params)[rank])
+        ics = [information_criteria(f.rss, f.n_data, f.n_params)[rank] for f in done]
+        best = done[choose_within(ics, [f.n_params for f in done])]
         fits.append(best)
         path.append(_entry(best, k, tr + te, units, criterion, cv_args))
         say(f"k={k}: {' + '.join(path[-1].labels)}, cost {best.cost:.4g}, " + ", ".join(

@@ -7,6 +7,13 @@ point lies beyond the data). ``scipy.optimize.least_squares`` (``trf``, ``x_scal
 the exact Jacobian of :class:`~constitutive.calibration.fit_problem.FitProblem` (autograd and the
 implicit-function theorem through the material-point driver).
 
+Simplification (:func:`simplifications`): a refitted term whose inner exponent is small on the
+data (``b x_max < 0.3``, ``b x_max^2 < 0.3`` for ``exp2``) is close to its ``b -> 0`` limit
+(``exp``, ``log`` -> ``lin``; ``exp2`` -> ``sq``), an Ogden term with ``|alpha -+ 2| < 0.2`` to
+``I1:lin``/``I2:lin`` (``alpha = 2`` is ``(I1 - 3)/2``). The nested model with the limit term
+(merged into that term if the support holds it already) is refitted too, and the information
+criterion decides between them.
+
 Statistics at the optimum (Bates & Watts 1988, ch. 2): ``s^2 = 2 cost / (N - P)``, covariance
 ``s^2 (J'J)^+`` (pseudo-inverse on the column-scaled ``J``, singular values below ``1e-10`` of
 the largest dropped), standard errors its root diagonal.
@@ -90,7 +97,8 @@ def refine(cands: list[Candidate], w0, experiments, *, residual: str = "r2", x_m
     x_max = x_max or {}
     w0 = np.maximum(np.asarray(w0, dtype=float), 1e-12 * max(float(np.max(w0)), 1e-12))
     mat = build_material(cands, w0, incompressible, fibre, K)
-    free = [f"w[{i}]" for i in range(len(cands))] + [f"b[{i}]" for i, c in enumerate(cands) if c.term[1] in INNER]
+    free = [f"w[{i}]" for i in range(len(cands))]
+    free += [f"b[{i}]" for i, c in enumerate(cands) if c.term[1] in INNER]
     space = ParameterSpace(mat, free=free)
     entries = []
     for e in space.entries:
@@ -116,3 +124,42 @@ def refine(cands: list[Candidate], w0, experiments, *, residual: str = "r2", x_m
     new = [Candidate(c.term, float(bi)) for c, bi in zip(cands, b, strict=True)]
     return Fit(new, w, b, fitted, float(r.cost), prob.n_residuals, space.size, space.labels, r.x, se,
                bool(r.success), int(r.nfev))
+
+
+SIMPLIFY = 0.3
+_LIMIT = {"exp": "lin", "log": "lin", "exp2": "sq"}
+
+
+def simplifications(fit: Fit, x_max: dict) -> list[tuple[list[Candidate], np.ndarray]]:
+    """Nested supports (candidates and start weights) of a fit's nearly degenerate terms."""
+    out, types = [], [c.term for c in fit.cands]
+    for i, c in enumerate(fit.cands):
+        inv, fun = c.term
+        if fun in _LIMIT:
+            xm = float(x_max.get(inv, 0.0))
+            if c.b * (xm * xm if fun == "exp2" else xm) >= SIMPLIFY:
+                continue
+            limit, factor = (inv, _LIMIT[fun]), 1.0
+        elif fun == "ogden" and min(abs(c.b - 2.0), abs(c.b + 2.0)) < 0.2:
+            limit, factor = ("I1" if c.b > 0 else "I2", "lin"), 0.5
+        else:
+            continue
+        w = np.array(fit.w, dtype=float)
+        cands = list(fit.cands)
+        if limit in types:
+            w[types.index(limit)] += factor * w[i]
+            keep = [j for j in range(len(cands)) if j != i]
+            out.append(([cands[j] for j in keep], w[keep]))
+        else:
+            cands[i] = Candidate(limit, 1.0)
+            w[i] *= factor
+            out.append((cands, w))
+    return out
+
+
+def without_zero_weights(fit: Fit) -> tuple[list[Candidate], np.ndarray] | None:
+    """The support without the terms whose weight went to zero (None if all are active)."""
+    keep = fit.w > 1e-12 * max(float(np.abs(fit.w).max()), 1e-300)
+    if keep.all() or not keep.any():
+        return None
+    return [c for c, k in zip(fit.cands, keep, strict=True) if k], fit.w[keep]

@@ -11,6 +11,10 @@ Parsimony rule: among the models whose criterion is within ``PARSIMONY = 2`` of 
 (no substantial evidence against them; Burnham & Anderson 2002, sec. 2.6) the one with the
 fewest terms is chosen.
 
+Within one number of terms the candidates differ in their inner exponents; there the rule
+prefers the fewest parameters among those within ``PARSIMONY`` of the best
+(:func:`choose_within`).
+
 Cross-validation (``criterion="cv"``, two or more training experiments): each training
 experiment is left out in turn, the weights are refitted (non-negative least squares, inner
 exponents held at their values of the full fit) on the others, and the held-out ``R^2`` is
@@ -68,3 +72,11 @@ def choose(scores: list[float], n_terms: list[int], criterion: str) -> int:
     best = np.nanmin(s)
     near = [i for i in range(len(s)) if np.isfinite(s[i]) and s[i] <= best + tol]
     return min(near, key=lambda i: (n_terms[i], s[i]))
+
+
+def choose_within(scores: list[float], n_params: list[int]) -> int:
+    """Among models of one size: the fewest parameters within ``PARSIMONY`` of the best score."""
+    s = np.array(scores, dtype=float)
+    best = np.nanmin(s)
+    near = [i for i in range(len(s)) if np.isfinite(s[i]) and s[i] <= best + PARSIMONY]
+    return min(near, key=lambda i: (n_params[i], s[i]))

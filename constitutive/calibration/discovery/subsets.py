@@ -53,7 +53,8 @@ def _supports(groups: np.ndarray, k: int) -> np.ndarray | None:
     count = sum(math.prod(len(by_group[g]) for g in gs) for gs in itertools.combinations(keys, k))
     if count > MAX_SUPPORTS:
         return None
-    rows = [p for gs in itertools.combinations(keys, k) for p in itertools.product(*(by_group[g] for g in gs))]
+    rows = [p for gs in itertools.combinations(keys, k)
+            for p in itertools.product(*(by_group[g] for g in gs))]
     return np.array(rows, dtype=np.int64).reshape(-1, k)
 
 
