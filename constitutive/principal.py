@@ -8,8 +8,12 @@ Eigenvector derivatives carry ``1 / (c_i - c_j)``; at coincident eigenvalues (``
 uniaxial, equibiaxial and hydrostatic states: exactly where users evaluate) the first and second
 derivatives of an eigendecomposition are infinite or NaN, although ``sum_i g(c_i)`` itself is a
 smooth (isotropic) function of ``C``. This module evaluates the sum with formulas whose autograd
-derivatives stay finite and exact. Three branches, chosen per point from eigenvalues computed
-*without* gradient (closed-form trigonometric formula):
+derivatives stay finite and exact. Three branches, chosen per point from quantities computed
+*without* gradient: the spread ``q = sqrt(tr C_d^2 / 6)`` of the eigenvalues about their mean
+and the eigenvalue farthest from the middle one (its sign is that of ``det C_d``; a quartic in
+``|det C_d| / (2 q^3)`` approximates ``cos(acos(.) / 3)`` of the trigonometric formula to
+1e-5 and two Newton steps on the characteristic polynomial make it exact, no trigonometric
+function is evaluated):
 
 1. **Triple branch** (all three eigenvalues within ``TAU_TRIPLE`` of their mean ``m``): Taylor
    series about ``m``, ``sum_i g(c_i) = sum_n g^(n)(m) / n! * p_n`` where ``p_n = sum_i y_i^n``
@@ -19,7 +23,7 @@ derivatives stay finite and exact. Three branches, chosen per point from eigenva
    after ``N_TRIPLE`` terms leaves a relative error below 1e-15 for ``|alpha| <= 30`` (tested).
 2. **Isolated root + pair**: the eigenvalue farthest from the middle one, ``c_d``, is simple and
    separated from the others by at least ``~TAU_TRIPLE m``, hence a smooth function of ``C``. It
-   is the root of ``chi(c) = c^3 - I1 c^2 + I2 c - I3``; starting from the detached value
+   is the root of ``chi(c) = c^3 - I1 c^2 + I2 c - I3``; starting from that detached value
    ``c0``, one Halley step ``c = c0 - 2 chi chi' / (2 chi'^2 - chi chi'')`` is taken *on the
    autograd graph*. Because ``c0`` is the exact root at the current point and Halley's method
    converges cubically, ``c`` agrees with the true root to third order in a perturbation of
@@ -30,7 +34,8 @@ derivatives stay finite and exact. Three branches, chosen per point from eigenva
    remaining pair enters through its sum ``s = I1 - c_d`` and squared gap
    ``t = s^2 - 4 I3 / c_d = (c_a - c_b)^2`` (both smooth), with ``g(c_a) + g(c_b) = h(s, t)``:
 
-   * near-coincident pair (gap ``< TAU_PAIR m``): ``h = 2 sum_k g^(2k)(s/2) (t/4)^k / (2k)!``,
+   * near-coincident pair (gap ``< TAU_PAIR m``, decided on the detached ``t``):
+     ``h = 2 sum_k g^(2k)(s/2) (t/4)^k / (2k)!``,
      a power series in ``t`` (truncated after ``N_PAIR`` terms, relative error < 1e-16 for
      ``|alpha| <= 30``);
    * otherwise ``h = g(c_a) + g(c_b)`` with ``c_a = s/2 + sqrt(t)/2`` and ``c_b = (I3 / c_d) /
@@ -97,6 +102,25 @@ def _trig_eigenvalues(m, p2, d3):
     return torch.stack([lo, mid, hi], dim=-1)
 
 
+#: cos(acos(u) / 3) on [0, 1] (least squares in Chebyshev form, max error 9.1e-6)
+_ISO_COEFFS = (0.8660344784435269, 0.1663758323177684, -0.04585590254449858, 0.01750308531842284,
+               -0.004064325447293507)
+
+
+def _isolated_root(q: torch.Tensor, d3: torch.Tensor) -> torch.Tensor:
+    """Start value of the isolated eigenvalue of the deviator (``+-2 q cos(acos|r| / 3)``,
+    ``r = d3 / (2 q^3)``), to ~2e-5 q without trigonometric functions: the eigenvalue farthest
+    from the middle one has the sign of ``det C_d`` and lies in ``[sqrt(3) q, 2 q]``; two
+    Newton steps on the characteristic polynomial then make it exact."""
+    qs = torch.where(q > 0, q, torch.ones_like(q))
+    r = (d3 / (2.0 * qs**3)).clamp(-1.0, 1.0)
+    u = r.abs()
+    z = _ISO_COEFFS[-1] * torch.ones_like(u)
+    for c in _ISO_COEFFS[-2::-1]:
+        z = z * u + c
+    return torch.where(r >= 0, 2.0 * q * z, -2.0 * q * z)
+
+
 def power_derivatives(exponents: torch.Tensor, log_scale: torch.Tensor | None = None) -> Derivs:
     """``derivs(x, n)`` for ``g(x) = (s x)**beta``: ``[g, g', ..., g^(n)]``, each ``x[..., None]``
     broadcast against the exponents (K,); ``log_scale = ln s`` (shape of ``x``) or None (s = 1).
@@ -156,20 +180,17 @@ def spectral_sum(C: torch.Tensor, derivs: Derivs) -> torch.Tensor:
     p2 = (Cd * Cd).sum((-1, -2))
     d3 = det(Cd)
     with torch.no_grad():
-        ev = _trig_eigenvalues(m.detach(), p2.detach(), d3.detach())
-        lo, mid, hi = ev.unbind(-1)
         mref = m.detach()
-        triple = torch.sqrt(p2.detach() / 6.0) < TAU_TRIPLE * mref
-        iso_hi = (hi - mid) >= (mid - lo)
-        c0 = torch.where(iso_hi, hi, lo)
-        gap = torch.where(iso_hi, mid - lo, hi - mid)
-        pair_series = torch.logical_or(gap < TAU_PAIR * mref, triple)
+        q = torch.sqrt(p2.detach() / 6.0)
+        triple = q < TAU_TRIPLE * mref
         one = torch.ones_like(mref)
         # dummy point for the triple-branch points: eigenvalues (1, 1, 2), isolated root 2
         J1, J2, J3 = (torch.where(triple, v * one, w.detach()) for v, w in ((4.0, I1), (5.0, I2), (2.0, I3)))
-        c0 = torch.where(triple, 2.0 * one, c0)
+        c0 = torch.where(triple, 2.0 * one, mref + _isolated_root(q, d3.detach()))
         for _ in range(2):  # polish the isolated root (detached)
             c0 = c0 - _chi(c0, J1, J2, J3) / _dchi(c0, J1, J2, J3)
+        s0 = J1 - c0
+        pair_series = torch.logical_or(s0 * s0 - 4.0 * J3 / c0 < (TAU_PAIR * mref) ** 2, triple)
     w_triple = _triple_branch(m, p2, d3, triple, derivs)
     I1s = torch.where(triple, 4.0 * one, I1)
     I2s = torch.where(triple, 5.0 * one, I2)

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from constitutive.domain import DomainError
+
 from .errors import ConvergenceError, ElementInversion, StepDiverged
 from .linsolve import make_solver
 
@@ -111,7 +113,7 @@ def solve(problem: Problem, steps: int = 10, max_iter: int = 20, rtol: float = 1
             try:
                 trial, state, res, en = _newton(problem, solver, trial, t_new, max_iter, rtol, atol, etol,
                                                 line_search, timings, verbose, stream)
-            except (StepDiverged, ElementInversion, np.linalg.LinAlgError, RuntimeError) as exc:
+            except (StepDiverged, ElementInversion, DomainError, np.linalg.LinAlgError, RuntimeError) as exc:
                 if isinstance(exc, ConvergenceError):
                     raise
                 dt *= 0.5
@@ -183,7 +185,7 @@ def _newton(problem, solver, u, t, max_iter, rtol, atol, etol, line_search, timi
             try:
                 new_state = problem.linearize(u + step * du, t)
                 _add(timings, new_state)
-            except ElementInversion:
+            except (ElementInversion, DomainError):
                 if not line_search:
                     raise
                 new_state = None

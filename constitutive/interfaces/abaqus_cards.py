@@ -184,8 +184,23 @@ def volumetric_mismatch(material: Hyperelastic, keyword: str, values) -> float:
     return float(np.max(np.abs(W - U)) / np.max(np.abs(W)))
 
 
+def card_number(x: float) -> str:
+    """``x`` with the most significant digits (17 down to 12) that fit in 20 characters.
+
+    Input-deck readers take numbers as 20-character fields: CalculiX reads
+    ``textpart(i)(1:20)`` with ``f20.0`` and drops the rest without a message, so
+    ``6.666666666666667e-08`` (21 characters) would be read as 6.67.
+    """
+    x = float(x)
+    for digits in (17, 16, 15, 14, 13, 12):
+        text = f"{x:.{digits}g}"
+        if len(text) <= 20:
+            return text
+    return f"{x:.10e}"
+
+
 def _fmt_lines(values, per_line: int = 8) -> list[str]:
-    vals = [repr(float(v)) for v in values]  # shortest round-trip form
+    vals = [card_number(v) for v in values]
     return [", ".join(vals[i:i + per_line]) for i in range(0, len(vals), per_line)]
 
 

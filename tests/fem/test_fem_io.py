@@ -136,3 +136,29 @@ def test_mesh_write_unknown_suffix_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="mesh format"):
         box((1, 1, 1)).write(tmp_path / "part.foo")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_solve_keeps_the_history_of_its_converged_steps(tmp_path):
+    """A solve that fails after cutbacks raises, but the .pvd, the reaction CSV and the JSON log of
+    the steps it completed are written (and say why it stopped)."""
+    import json
+
+    import materials
+    from constitutive.fem import ConvergenceError, Problem, box
+
+    prob = Problem(box(2), materials.get("gent", mu=1.0, Jm=0.5, K=20.0))
+    prob.fix("xmin", components=(0,))
+    prob.fix("ymin", components=(1,))
+    prob.fix("zmin", components=(2,))
+    prob.fix("ymax", components=(1,))  # laterally confined: F = diag(lambda, 1, 1)
+    prob.fix("zmax", components=(2,))
+    prob.displace("xmax", 1.5, components=(0,), name="pull")  # Gent locks at lambda ~ 1.9
+    with pytest.raises(ConvergenceError) as info:
+        prob.solve(steps=4, output_dir=str(tmp_path), name="run", min_step=0.05)
+    res = info.value.result
+    assert 0 < len(res.steps) < 4 and res.failure.startswith("ConvergenceError")
+    log = json.loads((tmp_path / "run.json").read_text())
+    assert log["completed"] is False and len(log["newton_log"]) == len(res.steps)
+    rows = (tmp_path / "run_reactions.csv").read_text().splitlines()
+    assert len(rows) == 1 + 1 + len(res.steps)  # header, t = 0, converged steps
+    assert (tmp_path / "run.pvd").read_text().count("<DataSet") == 1 + len(res.steps)

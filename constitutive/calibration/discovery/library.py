@@ -6,8 +6,11 @@ For screening, every type with an inner exponent is expanded into a few *candida
 ``b`` is set from the range the data reach (``x_max`` of the invariant, so that the term is
 neither linear nor astronomically stiff on the data)::
 
-    exp:   b x_max   in (0.5, 1, 1.5, 2, 3, 4, 6)      exp2:  b x_max^2 on the same grid
-    log:   b x_max   in (0.2, 0.4, 0.6, 0.75, 0.9)   (the locking point 1/b stays beyond the data)
+    exp:   b x_max   in (1, 1.5, 2, 3, 4, 6)      exp2:  b x_max^2 on the same grid
+    log:   b x_max   in (0.4, 0.6, 0.75, 0.9)     (the locking point 1/b stays beyond the data)
+
+Smaller exponents are left to the refit: near ``b = 0`` a term is its linear limit, which the
+library holds as a term of its own.
     ogden: alpha from the library's list         (rubber: +-1, 1.5, 3, 4, 6; tissue: down to -24)
 
 The screening solves a linear least-squares problem per support (:mod:`.subsets`); the winners
@@ -38,8 +41,8 @@ _ISO = tuple((inv, f) for inv in ("I1", "I2") for f in ("lin", "sq", "exp", "exp
 _FIBRE = tuple((inv, f) for inv in ("I4", "J5") for f in ("sq", "exp2"))
 _OGDEN: Term = ("L", "ogden")
 #: dimensionless grid b * x_max (exp, log) or b * x_max^2 (exp2)
-GRID = {"exp": (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0), "exp2": (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0),
-        "log": (0.2, 0.4, 0.6, 0.75, 0.9)}
+GRID = {"exp": (1.0, 1.5, 2.0, 3.0, 4.0, 6.0), "exp2": (1.0, 1.5, 2.0, 3.0, 4.0, 6.0),
+        "log": (0.4, 0.6, 0.75, 0.9)}
 #: Ogden exponents are bounded, |alpha| <= ALPHA_MAX (principal sums accurate to |alpha| <= 30)
 ALPHA_MAX = 30.0
 

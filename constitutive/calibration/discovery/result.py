@@ -32,6 +32,17 @@ def _clean(v):
     return v
 
 
+def _fmt_r2(v: float) -> str:
+    if not math.isfinite(v):
+        return "undefined"
+    return f"{v:.4f}" if v > -9.9999 else f"{v:.3g}"
+
+
+def _value(entry, label: str) -> float:
+    name, idx = label.rstrip("]").split("[")
+    return float((entry.w if name == "w" else entry.b)[int(idx)])
+
+
 @dataclass
 class PathEntry:
     """Best refitted model with ``k`` terms."""
@@ -146,20 +157,23 @@ class DiscoveryResult:
     def summary(self) -> str:
         """Path table (R^2 per experiment against the number of terms) and the chosen model."""
         names = self.train + self.test
-        head = f"{'k':>2} {'terms':<44}" + "".join(f"{n[:14]:>15}" for n in names) + f"{self.criterion:>11}"
+        head = f"{'k':>2} {'terms':<40}" + "".join(f"{n[:14]:>15}" for n in names) + f"{self.criterion:>11}"
         lines = [f"discovery ({self.method}, library {self.library}, {self.residual} residual, "
                  f"{self.n_candidates} candidates, {self.wall_time:.2f} s); train: {', '.join(self.train)}"
                  + (f"; test: {', '.join(self.test)}" if self.test else ""), head]
         for i, p in enumerate(self.path):
             score = p.criteria.get(self.criterion, math.nan)
             mark = " <" if i == self.selected else ""
-            lines.append(f"{p.k:>2} {' + '.join(p.terms)[:44]:<44}" + "".join(
-                f"{p.r2.get(n, math.nan):>15.4f}" for n in names) + f"{score:>11.4g}{mark}")
+            lines.append(f"{p.k:>2} {' + '.join(p.terms)[:40]:<40}" + "".join(
+                f"{_fmt_r2(p.r2.get(n, math.nan)):>15}" for n in names) + f"{score:>11.4g}{mark}")
         best = self.best
-        lines.append(f"selected ({self.criterion}): W = " + " + ".join(
-            f"{w:.4g} {t}" for w, t in zip(best.w, best.labels, strict=False)))
-        for lab in best.std_errors:
-            lines.append(f"  {lab:<8} std err {best.std_errors[lab]:.3g}")
+        if self.method.startswith("icnn"):
+            lines.append(f"selected: {best.labels[0]}")
+        else:
+            lines.append(f"selected ({self.criterion}): W = " + " + ".join(
+                f"{w:.4g} {t}" for w, t in zip(best.w, best.labels, strict=False)))
+            lines += [f"  {lab:<6} = {_value(best, lab):<11.5g} std err {se:.3g}" for lab, se in
+                      best.std_errors.items()]
         if self.stability is not None:
             s = self.stability
             lines.append("stability (Drucker): " + ("ok" if self.stable else "FAILS") +

@@ -321,6 +321,15 @@ int {name}_stress_tangent_mandel(int64_t n, const double *params, const double *
 
 
 def _umat(name: str, conv: str, ok_arg: str, ok_decl: str, layout: str) -> str:
+    if conv == "convention_calculix":
+        # CalculiX's first iteration of an increment with prescribed displacements is linear and
+        # asks for the tangent at the start of the increment (nonlingeo.c 2063-2078): the one call
+        # in which KSTEP(3), its NLGEOM flag, is 0 (umat_abaqusnl.f 160-167). DFGRD1 there is a
+        # trial state with every prescribed displacement applied and the free nodes not moved.
+        state = ("    const double *Fcol = KSTEP[2] == 0 ? DFGRD0 : DFGRD1;  "
+                 "/* CalculiX: start-of-increment tangent */")
+    else:
+        state = "    const double *Fcol = DFGRD1;"
     return f"""void {name}(UMAT_ARGS)
 {{
     (void)STATEV; (void)RPL; (void)DDSDDT; (void)DRPLDE; (void)DRPLDT; (void)STRAN; (void)DSTRAN;
@@ -347,8 +356,9 @@ def _umat(name: str, conv: str, ok_arg: str, ok_decl: str, layout: str) -> str:
         *PNEWDT = {CUTBACK!r};
         return;
     }}
+{state}
     for (int i = 0; i < 3; ++i)
-        for (int j = 0; j < 3; ++j) F[3 * i + j] = DFGRD1[i + 3 * j];  /* column-major DFGRD1 */
+        for (int j = 0; j < 3; ++j) F[3 * i + j] = Fcol[i + 3 * j];  /* column-major DFGRD */
     if (!all_finite(F, 9) || !(det3(F) > 0.0)) {{ *PNEWDT = {CUTBACK!r}; return; }}
     strain_mandel(F, e);
     prog_mandel(e, p, &w, s, D{ok_arg});
