@@ -51,7 +51,7 @@ bench: $(TEST_VENV)/.installed
 	$(TEST_VENV)/bin/python benchmarks/fem.py
 
 report: $(TEST_VENV)/.installed
-	$(TEST_VENV)/bin/python benchmarks/calibration_report.py
+	$(TEST_VENV)/bin/constitutive report --output-dir data/reports
 
 clean:
 	rm -rf $(VENV) $(TEST_VENV) out

@@ -66,6 +66,10 @@ class Hyperelastic:
     #: True for models used with J = 1 enforced by a pressure (driver, fitting)
     incompressible: bool = False
     parameters: dict[str, Parameter] = {}
+    #: the stress unit the parameters are expressed in, when known (metadata only: set by
+    #: ``materials.from_fit`` and :func:`constitutive.units.convert_material`; written into
+    #: Abaqus cards, compiled-library descriptions and FE outputs)
+    stress_unit: str | None = None
     #: True for models whose strain argument is the small-strain tensor (linear elasticity): then
     #: a strain is not required to be the Green-Lagrange strain of a deformation (C = I + 2E > 0)
     small_strain: bool = False
@@ -141,7 +145,10 @@ class Hyperelastic:
         values = {k: getattr(self, k) for k in self.parameters}
         values.update(self.option_values())
         values.update(params)
-        return type(self)(dtype=self.dtype, device=self.device, **values)
+        out = type(self)(dtype=self.dtype, device=self.device, **values)
+        if self.stress_unit is not None:
+            out.stress_unit = self.stress_unit
+        return out
 
     def __repr__(self) -> str:
         items = {**self.parameter_values(), **self.option_values()}

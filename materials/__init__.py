@@ -11,9 +11,11 @@ See docs/materials.md for the list of models, parameters, formulas and reference
 
 from __future__ import annotations
 
+from . import discovered  # noqa: F401  (registers the discovered and icnn models)
 from ._registry import available, get, model_class, register
 from .anisotropic import HolzapfelGasserOgden, TransverselyIsotropic
 from .decoupled import BULK_MODULUS, Decoupled, Incompressible
+from .fits import from_fit
 from .limiting_chain import ArrudaBoyce, ArrudaBoyceIncompressible, Gent, GentIncompressible
 from .linear import LinearElastic, SaintVenantKirchhoff
 from .neo_hooke import (
@@ -27,7 +29,7 @@ from .polynomial import MooneyRivlin, MooneyRivlinIncompressible, Yeoh, YeohInco
 from .volumetric import VOLUMETRIC_FUNCTIONS
 
 __all__ = [
-    "available", "get", "model_class", "register",
+    "available", "from_fit", "get", "model_class", "register",
     "BULK_MODULUS", "Decoupled", "Incompressible", "VOLUMETRIC_FUNCTIONS",
     "LinearElastic", "SaintVenantKirchhoff",
     "NeoHooke", "NeoHookeDecoupled", "NeoHookeIncompressible", "NeoHookeDecoupledIncompressible",

@@ -26,6 +26,7 @@ from constitutive.calibration.csvio import experiment_from_csv
 from constitutive.calibration.driver import predict
 from constitutive.calibration.loadpaths import load_path, uniaxial
 from constitutive.cli import main
+from constitutive.cli.common import material_from
 from constitutive.fem import Problem, box
 from constitutive.fem.inputfile import build
 from constitutive.interfaces import notation as nt
@@ -486,7 +487,7 @@ TOML_CASES = [
 @pytest.mark.parametrize(("case", "patch", "pattern"), TOML_CASES, ids=[c[0] for c in TOML_CASES])
 def test_toml_inputs(case, patch, pattern):
     cfg = {**BASE_TOML, **patch}
-    _raises(lambda: build(cfg, materials.get, source="job.toml"), ValueError, r"job\.toml: (.*: )?" + pattern)
+    _raises(lambda: build(cfg, material_from, source="job.toml"), ValueError, r"job\.toml: (.*: )?" + pattern)
 
 
 # ----------------------------------------------------------------------------- command line

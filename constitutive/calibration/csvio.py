@@ -26,7 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .experiments import Experiment, normalise_mode, normalise_units
+from constitutive.units import normalise_units
+
+from .experiments import Experiment, normalise_mode
 
 N_COLUMNS = {"uniaxial": 2, "equibiaxial": 2, "pure_shear": 2, "simple_shear": 2, "biaxial": 4,
              "general": 18}

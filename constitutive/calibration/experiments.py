@@ -40,16 +40,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from constitutive.files import atomic_write
+from constitutive.units import normalise_units, unit_factor
 
 FORMAT_NAME = "constitutive-experiments"
 FORMAT_VERSION = 1
 MODES = ("uniaxial", "equibiaxial", "pure_shear", "simple_shear", "biaxial", "general")
 EXPERIMENT_STRESS_MEASURES = ("nominal", "pk1", "cauchy", "cauchy_difference")
-#: stress units and their value in Pa
-UNITS = {
-    "Pa": 1.0, "N/m^2": 1.0, "kPa": 1e3, "MPa": 1e6, "N/mm^2": 1e6, "GPa": 1e9,
-    "psi": 6894.757293168361, "ksi": 6894757.293168361, "kgf/cm^2": 98066.5, "bar": 1e5,
-}
 _MODE_ALIASES = {"ut": "uniaxial", "et": "equibiaxial", "eb": "equibiaxial", "ps": "pure_shear",
                  "planar": "pure_shear", "ss": "simple_shear", "bt": "biaxial"}
 
@@ -63,21 +59,6 @@ def normalise_mode(mode: str) -> str:
     if key not in MODES:
         raise ValueError(f"mode: unknown mode {mode!r}; expected one of {list(MODES)}")
     return key
-
-
-def normalise_units(units: str) -> str:
-    """Canonical unit spelling from :data:`UNITS` (case-insensitive)."""
-    if not isinstance(units, str):
-        raise TypeError(f"units: expected a string, got {type(units).__name__}")
-    for k in UNITS:
-        if k.lower() == units.strip().lower():
-            return k
-    raise ValueError(f"units: unknown stress unit {units!r}; expected one of {list(UNITS)}")
-
-
-def unit_factor(src: str, dst: str) -> float:
-    """Factor converting a stress in ``src`` units to ``dst`` units."""
-    return UNITS[normalise_units(src)] / UNITS[normalise_units(dst)]
 
 
 @dataclass
@@ -261,16 +242,22 @@ def _attr(g, key, default=None):
 
 
 def read_experiments(path, names: list[str] | None = None) -> list[Experiment]:
-    """Read and validate all (or the named) experiments of an HDF5 file.
+    """Read and validate all (or the named) experiments of an HDF5 file or bundled data set.
+
+    ``path`` is a file, or the name of a bundled data set (``"treloar"``,
+    :func:`constitutive.calibration.datasets.available`).
 
     Raises ``FileNotFoundError`` for a missing file and ``ValueError`` naming the experiment and
     field for a missing dataset or attribute, a length mismatch, an unknown mode or unit, or NaN.
     """
     import h5py
 
-    path = os.fspath(path)
+    from .datasets import available, resolve
+
+    path = resolve(path)
     if not os.path.exists(path):
-        raise FileNotFoundError(f"experiment file not found: {path}")
+        raise FileNotFoundError(f"experiment file not found: {path} (bundled data sets: "
+                                f"{', '.join(available())})")
     try:
         f = h5py.File(path, "r")
     except OSError as exc:

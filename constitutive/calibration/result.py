@@ -166,6 +166,7 @@ class FitResult:
                           "rank_deficient", "units", "residual", "jacobian", "wall_time"):
                     f.attrs[k] = d[k]
                 f.attrs["parameters_json"] = json.dumps(d["parameters"])
+                f.attrs["options_json"] = json.dumps(d["options"])
                 f.attrs["stability_json"] = json.dumps(d["stability"])
                 f.create_dataset("labels", data=np.array(self.labels, dtype="S"))
                 f.create_dataset("x", data=self.x)

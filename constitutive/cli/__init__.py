@@ -9,14 +9,17 @@ import os
 import sys
 
 # Subcommand modules, in the order shown by --help. Missing modules are skipped.
-SUBCOMMANDS = ("check", "data", "fit", "discover", "export", "compile", "solve", "models", "demo")
+SUBCOMMANDS = ("check", "data", "fit", "discover", "export", "compile", "solve", "models", "demo", "report")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="constitutive",
-        description="Hyperelastic constitutive models: verify, fit, export, solve.",
+        description="Hyperelastic constitutive models: verify, fit, discover, export, compile, solve.",
     )
+    from constitutive import __version__
+
+    parser.add_argument("--version", action="version", version=f"constitutive {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:
         try:

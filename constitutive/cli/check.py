@@ -17,7 +17,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from constitutive.checks import format_table, run_all_checks
 
-    mat = make_model(args.model, args.param)
+    mat = make_model(args.model, args.param, args.fit, args.bulk_modulus)
     print(f"{mat!r}")
     results = run_all_checks(mat, n=args.points, seed=args.seed, amplitude=args.amplitude)
     print(format_table(results))

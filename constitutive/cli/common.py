@@ -7,11 +7,15 @@ import json
 
 
 def add_model_arguments(p: argparse.ArgumentParser, positional: bool = True) -> None:
-    """Add ``MODEL`` (or ``--model``) and repeatable ``--param NAME=VALUE``."""
+    """Add ``MODEL`` (or ``--model``), ``--fit FIT``, ``--bulk-modulus K`` and repeatable
+    ``--param NAME=VALUE``: the material is a registered model, a user's ``file.py:Class``, or a
+    saved fit result."""
+    model_help = "registered model name (see `constitutive models`) or path/to/file.py:ClassName"
     if positional:
-        p.add_argument("model", help="registered model name (see `constitutive models`)")
+        p.add_argument("model", nargs="?", default=None, help=model_help + " (or give --fit)")
     else:
-        p.add_argument("--model", required=True, help="registered model name")
+        p.add_argument("--model", default=None, help=model_help)
+    add_fit_arguments(p)
     p.add_argument(
         "--param", "-p", action="append", default=[], metavar="NAME=VALUE",
         help="parameter value; lists as comma-separated numbers or JSON (repeatable)",
@@ -49,13 +53,42 @@ def parse_params(items: list[str]) -> dict:
     return out
 
 
-def make_model(name: str, param_items: list[str], **extra):
-    """Instantiate a registered model from CLI arguments."""
+def add_fit_arguments(p: argparse.ArgumentParser) -> None:
+    """``--fit FIT`` and ``--bulk-modulus K``: a saved fit result as the material."""
+    p.add_argument("--fit", metavar="FIT", default=None,
+                   help="use a fit result as the material (fit.json/.h5 written by `constitutive fit` "
+                        "or `constitutive discover`)")
+    p.add_argument("--bulk-modulus", type=float, default=None, metavar="K",
+                   help="with --fit of an incompressible model: use its compressible variant with this K")
+
+
+def material_from(model: str | None = None, fit: str | None = None, K: float | None = None, **params):
+    """A material from a model name (or ``file.py:Class``) and parameters, or from a fit result
+    (``fit``; ``K`` selects the compressible variant of an incompressible fit; ``params``
+    override fitted values, string values are options). Used by every command and by the
+    ``[material]`` section of FE input files."""
     import materials
 
+    if fit is not None:
+        if model is not None:
+            raise ValueError(f"give either a model ({model!r}) or a fit result, not both")
+        options = {k: v for k, v in params.items() if isinstance(v, str)}
+        numeric = {k: v for k, v in params.items() if not isinstance(v, str)}
+        mat = materials.from_fit(fit, K=K, **options)
+        return mat.replace(**numeric) if numeric else mat
+    if model is None:
+        raise ValueError("MODEL: give a registered model name (see `constitutive models`) or --fit FIT")
+    if K is not None:
+        params["K"] = K
+    return materials.get(model, **params)
+
+
+def make_model(name: str | None, param_items: list[str], fit: str | None = None,
+               bulk_modulus: float | None = None, **extra):
+    """The material of the CLI arguments (:func:`material_from` with parsed ``--param`` values)."""
     params = parse_params(param_items)
     params.update({k: v for k, v in extra.items() if v is not None})
-    return materials.get(name, **params)
+    return material_from(name, fit, bulk_modulus, **params)
 
 
 def check_outputs(items, force: bool) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .common import split_pairs
+from .common import add_fit_arguments, make_model, split_pairs
 
 
 def add_parser(sub) -> None:
@@ -11,7 +11,9 @@ def add_parser(sub) -> None:
         description="Trace MODEL's energy derivatives and write NAME.c, NAME.h, libNAME.so and NAME.json "
                     "into DIR. MODEL is a registered name (see `constitutive models`) or "
                     "path/to/file.py:ClassName.")
-    p.add_argument("model", help="registered model name or path/to/file.py:ClassName")
+    p.add_argument("model", nargs="?", default=None,
+                   help="registered model name or path/to/file.py:ClassName (or give --fit)")
+    add_fit_arguments(p)
     p.add_argument("--name", required=True, help="library name: UMAT symbol NAME, file libNAME.so "
                    "(letters and digits; upper-cased)")
     p.add_argument("--output", "-o", required=True, help="output directory")
@@ -31,7 +33,13 @@ def run(args) -> int:
     from constitutive.interfaces.compiled.build import compile_material
 
     options = dict(split_pairs(args.option, "--option"))
-    lib = compile_material(args.model, args.name, args.output, options=options, terms=args.terms,
+    model = args.model
+    if args.fit is not None:  # the fitted material itself; its values become the JSON's examples
+        model = make_model(args.model, [], args.fit, args.bulk_modulus, **options)
+        options = {}
+    elif model is None:
+        raise ValueError("MODEL: give a registered model name, path/to/file.py:ClassName, or --fit FIT")
+    lib = compile_material(model, args.name, args.output, options=options, terms=args.terms,
                            convention=args.convention, umat_alias=args.umat_alias, overwrite=args.force)
     info = lib.info
     print(f"compiled {info['model']} ({info['class']}) as {info['name']}, "

@@ -43,12 +43,8 @@ def add_parser(sub) -> None:
 
 def run_import(args) -> int:
     from constitutive.calibration.csvio import experiment_from_csv
-    from constitutive.calibration.experiments import (
-        normalise_mode,
-        normalise_units,
-        read_experiments,
-        write_experiments,
-    )
+    from constitutive.calibration.experiments import normalise_mode, read_experiments, write_experiments
+    from constitutive.units import normalise_units
 
     if args.name and len(args.name) != len(args.csv):
         raise ValueError(f"--name: give one name per CSV file ({len(args.csv)}), got {len(args.name)}")

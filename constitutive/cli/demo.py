@@ -1,8 +1,8 @@
-"""The main job, end to end on the bundled data: ``python -m constitutive.cli.demo``.
+"""The main job, end to end on the bundled data: ``constitutive demo`` (``python -m constitutive.cli.demo``).
 
 1. Fit an incompressible Ogden-3 model to Treloar's (1944) uniaxial, equibiaxial and pure-shear
-   data (``data/treloar.h5``), with the exact autograd Jacobian; save JSON, HDF5 and a plot; check
-   stability; write the Abaqus ``*HYPERELASTIC, OGDEN`` card.
+   data (the bundled data set ``treloar``), with the exact autograd Jacobian; save JSON, HDF5 and
+   a plot; check stability; write the Abaqus ``*HYPERELASTIC, OGDEN`` card.
 2. Turn the fit into a nearly incompressible compressible Ogden material (bulk modulus
    ``K = bulk_ratio * G``) and export its tangents along the uniaxial path in Abaqus conventions;
    read the file back and show the conventions it records.
@@ -20,10 +20,8 @@ import os
 import sys
 import time
 
-import numpy as np
-import torch
-
-DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "data", "treloar.h5")
+#: the bundled Treloar (1944) data set (constitutive.calibration.datasets)
+DATA = "treloar"
 
 
 def _say(msg: str) -> None:
@@ -67,6 +65,8 @@ def compressible_from_fit(res, bulk_ratio: float):
 
 def export_uniaxial_tangents(mat, out: str):
     """Step 2: tangents along the uniaxial path, Abaqus conventions; read back."""
+    import numpy as np
+
     from constitutive.calibration.driver import solve
     from constitutive.calibration.loadpaths import load_path
     from constitutive.interfaces.export import export_tangents, read_tangents
@@ -84,6 +84,9 @@ def export_uniaxial_tangents(mat, out: str):
 
 def fe_uniaxial(mat, out: str, stretch: float, n: int, steps: int):
     """Step 3: FE cube under uniaxial stretch; compare with the material-point driver."""
+    import numpy as np
+    import torch
+
     from constitutive.calibration.driver import predict
     from constitutive.fem import Problem, box
 
@@ -109,7 +112,7 @@ def fe_uniaxial(mat, out: str, stretch: float, n: int, steps: int):
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The demo's options (shared by ``constitutive demo`` and ``python -m constitutive.cli.demo``)."""
-    p.add_argument("--data", default=DATA, help="experiments file (default: bundled Treloar data)")
+    p.add_argument("--data", default=DATA, help="experiments file or bundled data set (default: treloar)")
     p.add_argument("--output", default="out/demo", help="output folder")
     p.add_argument("--starts", type=int, default=3, help="multi-start count of the Ogden fit")
     p.add_argument("--bulk-ratio", type=float, default=200.0, help="K / G of the FE material")
@@ -131,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args) -> int:
+    import torch
+
     torch.set_default_dtype(torch.float64)
     os.makedirs(args.output, exist_ok=True)
     res = fit_treloar(args.data, args.output, args.starts)

@@ -14,11 +14,14 @@ import numpy as np
 from .common import add_model_arguments, check_outputs, make_model, split_pairs
 
 _DATASETS = ("F", "E")
+#: the choices of constitutive.interfaces.export (written out so that --help needs no torch;
+#: tests/test_packaging.py checks that they match)
+NOTATIONS = ("mandel", "voigt", "abaqus", "tensor")
+TANGENTS = ("dS/dE", "dP/dF", "spatial", "abaqus")
+EXPORT_STRESS_MEASURES = ("pk2", "pk1", "cauchy", "kirchhoff")
 
 
 def add_parser(sub) -> None:
-    from constitutive.interfaces.export import EXPORT_STRESS_MEASURES, NOTATIONS, TANGENTS
-
     p = sub.add_parser("export", help="export stress and tangents (HDF5/npz) or an Abaqus material card")
     add_model_arguments(p)
     p.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
@@ -35,6 +38,11 @@ def add_parser(sub) -> None:
     p.add_argument("--units", default=None, help="free-text units stored in the file, e.g. 'MPa'")
     p.add_argument("--abaqus-card", metavar="PATH", help="write an Abaqus *MATERIAL/*HYPERELASTIC card")
     p.add_argument("--card-name", default="MATERIAL", help="material name in the Abaqus card")
+    p.add_argument("--card-units", default=None, metavar="UNIT",
+                   help="stress unit of the Abaqus card (e.g. MPa); converts from the fit's unit (--fit) "
+                        "or --param-units")
+    p.add_argument("--param-units", default=None, metavar="UNIT",
+                   help="stress unit of the --param values (recorded; needed to convert with --card-units)")
     p.add_argument("--force", action="store_true", help="replace existing output files")
     p.set_defaults(func=run)
 
@@ -103,9 +111,13 @@ def run(args) -> int:
     options = dict(split_pairs(args.option, "--option"))
     check_outputs([(args.abaqus_card, "--abaqus-card", (".inp",)),
                    (args.output, "--output", (".h5", ".hdf5", ".npz"))], args.force)
-    mat = make_model(args.model, args.param, **options)
+    mat = make_model(args.model, args.param, args.fit, args.bulk_modulus, **options)
+    if args.param_units is not None:
+        from constitutive.units import normalise_units
+
+        mat.stress_unit = normalise_units(args.param_units)
     if args.abaqus_card:
-        text = abaqus_material_card(mat, name=args.card_name)
+        text = abaqus_material_card(mat, name=args.card_name, units=args.card_units)
         write_text_atomic(args.abaqus_card, text)
         print(f"wrote {args.abaqus_card}")
         if not args.input:

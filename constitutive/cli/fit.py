@@ -12,7 +12,8 @@ def add_parser(sub) -> None:
                        description="Fit a registered model to homogeneous experiments (see "
                        "docs/calibration.md). By default the incompressible variant "
                        "<model>-incompressible is used when it exists.")
-    p.add_argument("data", help="HDF5 experiment file (e.g. data/treloar.h5)")
+    p.add_argument("data", help="HDF5 experiment file, or a bundled data set: treloar, kawabata1981, "
+                   "jones_treloar1975, budday2017")
     p.add_argument("--model", "-m", required=True, help="registered model name (e.g. ogden, yeoh)")
     p.add_argument("--terms", type=int, default=None, help="number of Ogden terms (mu/alpha lists)")
     p.add_argument("--param", "-p", action="append", default=[], metavar="NAME=VALUE",

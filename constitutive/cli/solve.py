@@ -16,11 +16,12 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     import time
 
-    import materials
     from constitutive.fem import inputfile
 
+    from .common import material_from as material_factory
+
     t0 = time.perf_counter()
-    prob, res = inputfile.run(args.input, materials.get, steps=args.steps, output_dir=args.output,
+    prob, res = inputfile.run(args.input, material_factory, steps=args.steps, output_dir=args.output,
                               linear_solver=args.linear_solver, verbose=not args.quiet)
     tm = res.timings
     print(f"{prob.mesh.ncells} {prob.mesh.cell_type} cells, {prob.ndof} DOFs, "

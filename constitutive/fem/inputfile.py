@@ -10,6 +10,8 @@ Example (all sections but ``[mesh]`` and ``[material]`` are optional)::
 
     [material]
     model = "neo-hooke"          # any registered model; other keys are its parameters/options
+                                 # (or: fit = "fit.json", a fit result, with K = ... for the
+                                 #  compressible variant of an incompressible fit)
     mu = 1.0
     lmbda = 10.0
 
@@ -171,7 +173,8 @@ def build_mesh(cfg: dict, base_dir: str = ".") -> Mesh:
     raise ValueError(f"mesh.type: expected 'box' or 'cook' (or give mesh.file), got {kind!r}")
 
 
-#: ``factory(model_name, **parameters_and_options) -> material``; the CLI passes ``materials.get``
+#: ``factory(model=..., **parameters_and_options)`` or ``factory(fit=path, K=..., **overrides)``
+#: -> material; the CLI passes one built on ``materials.get`` and ``materials.from_fit``
 MaterialFactory = Callable[..., object]
 
 
@@ -189,10 +192,13 @@ def build(cfg: dict, material_factory: MaterialFactory, base_dir: str = ".",
             raise ValueError(f"input: missing section [{key}]")
     mesh = build_mesh(cfg["mesh"], base_dir)
     mat_cfg = dict(cfg["material"])
-    if "model" not in mat_cfg:
-        raise ValueError(f"{source}: [material]: missing key 'model' (a registered model name)")
+    if "model" not in mat_cfg and "fit" not in mat_cfg:
+        raise ValueError(f"{source}: [material]: missing key 'model' (a registered model name) or 'fit' "
+                         "(a fit result file)")
+    if "fit" in mat_cfg:
+        mat_cfg["fit"] = os.path.join(base_dir, mat_cfg["fit"])
     try:
-        material = material_factory(mat_cfg.pop("model"), **mat_cfg)
+        material = material_factory(**mat_cfg)
     except (TypeError, ValueError, KeyError) as exc:
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         raise ValueError(f"{source}: [material]: {msg}") from exc

@@ -39,11 +39,13 @@ class Writer:
     plot : (dirichlet name, component) whose reaction vs displacement is plotted, or None
     """
 
-    def __init__(self, directory: str, name: str = "solution", fmt: str = "vtu", plot=None):
+    def __init__(self, directory: str, name: str = "solution", fmt: str = "vtu", plot=None,
+                 stress_unit: str | None = None):
         if fmt not in ("vtu", "xdmf"):
             raise ValueError(f"fmt: expected 'vtu' or 'xdmf', got {fmt!r}")
         os.makedirs(directory, exist_ok=True)
         self.directory, self.name, self.fmt, self.plot = directory, name, fmt, plot
+        self.stress_unit = stress_unit
         self.entries: list[tuple[float, str]] = []
         self._xdmf = None
 
@@ -90,7 +92,7 @@ class Writer:
         elif self._xdmf is not None:
             self._xdmf.__exit__(None, None, None)
             files.append(self._xdmf_path)
-        files += write_history(result, self.directory, self.name, self.plot)
+        files += write_history(result, self.directory, self.name, self.plot, self.stress_unit)
         return files
 
 
@@ -112,9 +114,19 @@ def history_rows(result) -> list[dict]:
     return rows
 
 
-def write_history(result, directory: str, name: str = "solution", plot=None) -> list[str]:
-    """Reaction-force history as CSV and JSON (with the Newton log), and a PNG plot if
-    ``plot = (dirichlet name, component)``; returns the paths written."""
+def units_note(stress_unit: str | None) -> str:
+    """How to read the units of FE output: lengths are the mesh's, stresses the material's."""
+    if stress_unit is None:
+        return ("lengths and displacements in the mesh's unit; stresses in the material parameters' unit; "
+                "forces in that stress unit times length squared")
+    return (f"lengths and displacements in the mesh's unit; stresses in {stress_unit}; forces in "
+            f"{stress_unit} x (mesh length unit)^2 (N for MPa with mm)")
+
+
+def write_history(result, directory: str, name: str = "solution", plot=None,
+                  stress_unit: str | None = None) -> list[str]:
+    """Reaction-force history as CSV and JSON (with the Newton log and the units), and a PNG
+    plot if ``plot = (dirichlet name, component)``; returns the paths written."""
     rows = history_rows(result)
     csv_path = os.path.join(directory, f"{name}_reactions.csv")
 
@@ -131,6 +143,8 @@ def write_history(result, directory: str, name: str = "solution", plot=None) -> 
     write_text_atomic(json_path, json.dumps({"history": rows, "newton_log": log,
                                               "timings": result.timings,
                                               "linear_solver": result.linear_solver,
+                                              "units": units_note(stress_unit),
+                                              "stress_unit": stress_unit,
                                               "completed": not getattr(result, "failure", ""),
                                               "failure": getattr(result, "failure", "")}, indent=1))
     files = [csv_path, json_path]

@@ -171,7 +171,8 @@ class Problem:
                                  f"{names}, got {plot!r}")
         if output_dir is not None and os.path.exists(output_dir) and not os.path.isdir(output_dir):
             raise ValueError(f"output_dir: {output_dir!r} exists and is not a directory")
-        writer = Writer(output_dir, name, fmt, plot) if output_dir else None
+        unit = getattr(self.material, "stress_unit", None)
+        writer = Writer(output_dir, name, fmt, plot, unit) if output_dir else None
         return solve(self, steps=steps, writer=writer, **kwargs)
 
     # ------------------------------------------------------------------ DOF bookkeeping

@@ -192,7 +192,9 @@ def card_number(x: float) -> str:
     ``6.666666666666667e-08`` (21 characters) would be read as 6.67.
     """
     x = float(x)
-    for digits in (17, 16, 15, 14, 13, 12):
+    if len(repr(x)) <= 20:  # the shortest text that reads back exactly
+        return repr(x)
+    for digits in (16, 15, 14, 13, 12):
         text = f"{x:.{digits}g}"
         if len(text) <= 20:
             return text
@@ -204,7 +206,8 @@ def _fmt_lines(values, per_line: int = 8) -> list[str]:
     return [", ".join(vals[i:i + per_line]) for i in range(0, len(vals), per_line)]
 
 
-def abaqus_material_card(material: Hyperelastic, name: str = "MATERIAL", strict: bool = True) -> str:
+def abaqus_material_card(material: Hyperelastic, name: str = "MATERIAL", strict: bool = True,
+                         units: str | None = None) -> str:
     """``*MATERIAL`` / ``*HYPERELASTIC`` card text for ``material``.
 
     Parameters
@@ -215,11 +218,29 @@ def abaqus_material_card(material: Hyperelastic, name: str = "MATERIAL", strict:
         deformations by more than 1e-9 relative (e.g. coupled neo-Hooke, or a volumetric function
         other than Abaqus's); with ``strict=False`` the card is written with a warning comment
         (same initial shear and bulk moduli).
+    units : stress unit of the card (e.g. ``"MPa"`` for an N-mm model): the parameters are
+        converted from ``material.stress_unit`` (:func:`constitutive.units.convert_material`),
+        which must then be known (it is for materials from ``materials.from_fit``). The card
+        states its stress unit in a comment whenever it is known.
     """
+    from constitutive.units import convert_material, normalise_units
+
+    source_unit = material.stress_unit
+    if units is not None:
+        if source_unit is None:
+            raise ValueError("units: the material's stress unit is unknown, so it cannot be converted to "
+                             f"{units!r}; set material.stress_unit (a fit result carries it)")
+        material = convert_material(material, source_unit, units)
     keyword, values, note = abaqus_parameters(material)
     err = energy_mismatch(material, keyword, values)
     header = [f"** constitutive: {material.name} {json.dumps(material.parameter_values())} "
               f"{json.dumps(material.option_values())}", f"** {note}"]
+    if material.stress_unit is not None:
+        converted = f" (converted from {normalise_units(source_unit)})" if units is not None and \
+            normalise_units(units) != normalise_units(source_unit) else ""
+        header.append(f"** stress unit: {material.stress_unit}{converted}; D in 1/{material.stress_unit}")
+    else:
+        header.append("** stress unit: that of the parameters (not recorded); D in its inverse")
     series = keyword == "ARRUDA-BOYCE"
     if series:  # Abaqus: 5-term series of the inverse Langevin function; ours: exact
         err_vol = volumetric_mismatch(material, keyword, values)

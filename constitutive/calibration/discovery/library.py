@@ -84,8 +84,15 @@ class Library:
         return out
 
 
-def get_library(name: str, fibre=None) -> Library:
-    """The library ``name`` (``rubber``, ``tissue``, ``cann``); ``fibre`` adds I4/J5 terms."""
+def get_library(name, fibre=None) -> Library:
+    """The library ``name`` (``rubber``, ``tissue``, ``cann``, or a :class:`Library` of one's own);
+    ``fibre`` adds the I4/J5 terms."""
+    if isinstance(name, Library):
+        lib = name
+        if fibre is not None or lib.fibre is not None:
+            a = np.asarray(fibre if fibre is not None else lib.fibre, dtype=float).reshape(-1)
+            lib = Library(lib.name, lib.terms, lib.alphas, tuple(float(v) for v in a / np.linalg.norm(a)))
+        return lib
     key = str(name).strip().lower()
     if key == "rubber":
         lib = Library("rubber", _ISO + (_OGDEN,), (-6.0, -4.0, -3.0, -1.0, 1.0, 1.5, 3.0, 4.0, 6.0))

@@ -115,7 +115,7 @@ def serial_torch():
         torch.set_num_threads(n)
 
 
-def discover(experiments, *, library_name: str = "rubber", max_terms: int = 3, train=None,
+def discover(experiments, *, library_name="rubber", max_terms: int = 3, train=None,
              criterion: str = "bic", residual: str = "r2", fibre=None, incompressible: bool = True,
              K: float | None = None, units: str | None = None, refine_top: int = 3, lp: float | None = 0.5,
              stability: bool = True, progress=None) -> DiscoveryResult:
@@ -124,7 +124,7 @@ def discover(experiments, *, library_name: str = "rubber", max_terms: int = 3, t
     Parameters
     ----------
     experiments : list of :class:`~constitutive.calibration.experiments.Experiment` or an HDF5 path
-    library_name : ``"rubber"``, ``"tissue"`` or ``"cann"`` (:mod:`.library`)
+    library_name : ``"rubber"``, ``"tissue"``, ``"cann"`` or a :class:`~.library.Library`
     max_terms : largest number of terms on the path
     train : experiments to train on (names, modes or patterns; default all); the others are test
         experiments, predicted and scored (unclamped ``R^2``) but never fitted

@@ -1,6 +1,6 @@
-"""Reproducible calibration report: Treloar fits and the Kawabata biaxial validation.
+"""``constitutive report``: the reproducible calibration report on the bundled data sets.
 
-    python benchmarks/calibration_report.py [--output-dir data/reports]
+    constitutive report [--output-dir out/report]
 
 * Treloar (1944) UT/ET/PS, all three modes fitted at once (relative residuals), incompressible
   neo-Hooke, Mooney-Rivlin, Yeoh, Ogden (3 terms), Arruda-Boyce, Gent: R^2 and mean relative
@@ -23,14 +23,6 @@ import os
 import time
 import warnings
 
-import numpy as np
-
-from constitutive.calibration import FitWarning, fit, goodness_of_fit
-from constitutive.calibration.starts import start_values
-from constitutive.files import write_text_atomic
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-DATA = os.path.join(HERE, "..", "data")
 MODELS = [("neo-Hooke", "neo-hooke-incompressible", None),
           ("Mooney-Rivlin", "mooney-rivlin-incompressible", None),
           ("Yeoh", "yeoh-incompressible", None), ("Ogden-3", "ogden-incompressible", 3),
@@ -38,6 +30,9 @@ MODELS = [("neo-Hooke", "neo-hooke-incompressible", None),
 
 
 def _fit(name, exps, terms):
+    from constitutive.calibration import FitWarning, fit
+    from constitutive.calibration.starts import start_values
+
     start = start_values(name, exps, terms)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FitWarning)
@@ -47,7 +42,7 @@ def _fit(name, exps, terms):
 def treloar(out: dict) -> list[str]:
     from constitutive.calibration import load_experiments
 
-    exps = load_experiments(os.path.join(DATA, "treloar.h5"))
+    exps = load_experiments("treloar")
     lines = ["| model | R² UT | R² ET | R² PS | mean rel. err. UT / ET / PS | stable | parameters (MPa) "
              "| time |", "|---|---|---|---|---|---|---|---|"]
     out["treloar"] = {}
@@ -66,9 +61,11 @@ def treloar(out: dict) -> list[str]:
 
 
 def kawabata(out: dict) -> list[str]:
-    from constitutive.calibration import load_experiments
+    import numpy as np
 
-    exps = load_experiments(os.path.join(DATA, "kawabata1981.h5"))
+    from constitutive.calibration import goodness_of_fit, load_experiments
+
+    exps = load_experiments("kawabata1981")
     train = [e for e in exps if e.mode != "biaxial"]
     test = [e for e in exps if e.mode == "biaxial"]
     lines = ["| model (fitted to Kawabata UT/ET/PS) | R² UT / ET / PS (fit) | biaxial R² P11 "
@@ -95,9 +92,10 @@ def kawabata(out: dict) -> list[str]:
 
 def budday(out: dict) -> list[str]:
     """One-term Ogden per brain region, tension + compression + simple shear fitted together."""
-    from constitutive.calibration import load_experiments
+    from constitutive.calibration import FitWarning, fit, load_experiments
+    from constitutive.calibration.starts import start_values
 
-    exps = load_experiments(os.path.join(DATA, "budday2017.h5"))
+    exps = load_experiments("budday2017")
     lines = ["| region | R² tension | R² compression | R² shear | mu (kPa) | alpha | G = mu alpha / 2 (kPa) "
              "| stable |", "|---|---|---|---|---|---|---|---|"]
     out["budday"] = {}
@@ -116,16 +114,16 @@ def budday(out: dict) -> list[str]:
 
 
 def _plot_biaxial(material, test, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib import colormaps
+    from matplotlib.figure import Figure
 
     from constitutive.calibration import driver
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
+    fig = Figure(figsize=(10, 4.2))
+    axes = fig.subplots(1, 2)
     for k, e in enumerate(test):
-        c = plt.cm.viridis(k / max(1, len(test) - 1))
+        c = colormaps["viridis"](k / max(1, len(test) - 1))
         lam2 = np.linspace(e.stretch[:, 1].min(), e.stretch[:, 1].max(), 40)
         lam = np.stack([np.full_like(lam2, e.stretch[0, 0]), lam2], -1)
         P = driver.predict(material, "biaxial", lam).numpy()
@@ -140,7 +138,6 @@ def _plot_biaxial(material, test, path):
                  fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 def _stable(res) -> str:
@@ -157,10 +154,24 @@ def _fmt(v):
     return f"{v:.4g}"
 
 
+def add_parser(sub) -> None:
+    p = sub.add_parser("report", help="calibration report on the bundled data sets (Markdown tables, "
+                       "JSON, figures)")
+    p.add_argument("--output-dir", default=os.path.join("out", "report"),
+                   help="where calibration_report.json and the figures go (default out/report)")
+    p.set_defaults(func=run)
+
+
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--output-dir", default=os.path.join(DATA, "reports"))
-    args = p.parse_args(argv)
+    p = argparse.ArgumentParser(prog="python -m constitutive.cli.report", description=__doc__.splitlines()[0])
+    p.add_argument("--output-dir", default=os.path.join("out", "report"))
+    return run(p.parse_args(argv))
+
+
+def run(args) -> int:
+    from constitutive.files import check_output_dir, write_text_atomic
+
+    check_output_dir(args.output_dir, "--output-dir")
     os.makedirs(args.output_dir, exist_ok=True)
     out = {"_dir": args.output_dir}
     t0 = time.perf_counter()
