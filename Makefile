@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml
 $(TEST_VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(TEST_VENV)
 	$(TEST_VENV)/bin/python -c "import torch" 2>/dev/null || $(TEST_VENV)/bin/pip install -q "$(TORCH_SPEC)" || $(TEST_VENV)/bin/pip install -q "torch>=2.4"
-	$(TEST_VENV)/bin/pip install -q -e ".[test,plot,fem,fem-peers,solvers,dev]"
+	$(TEST_VENV)/bin/pip install -q -e ".[test,plot,fem,fem-peers,solvers,dev,docs]"
 	touch $@
 
 demo: $(VENV)/.installed
@@ -51,7 +51,7 @@ bench: $(TEST_VENV)/.installed
 	$(TEST_VENV)/bin/python benchmarks/fem.py
 
 report: $(TEST_VENV)/.installed
-	$(TEST_VENV)/bin/constitutive report --output-dir data/reports
+	$(TEST_VENV)/bin/constitutive report --output-dir docs/figures/report
 
 clean:
 	rm -rf $(VENV) $(TEST_VENV) out

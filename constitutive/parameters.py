@@ -74,7 +74,24 @@ def param(
     shape: tuple[int, ...] | None = (),
     open_bounds: bool = True,
 ) -> Any:
-    """Declare a material parameter (use as the default value of an annotated class attribute)."""
+    """Declare a material parameter (use as the default value of an annotated class attribute).
+
+    Parameters
+    ----------
+    default : default value (``None``: required); a list for list parameters.
+    bounds : ``(lower, upper)``, ``None`` for unbounded; checked at construction and used as the
+        fitting bounds.
+    unit : kind of quantity: ``"stress"`` (the user's stress unit), ``"1/stress"``, ``"-"``
+        (dimensionless) or ``"direction"`` (a 3-vector); used for unit conversion and display.
+    doc : one-line description (shown by ``constitutive models`` and ``help(materials.get)``).
+    shape : ``()`` scalar, ``(3,)`` vector, ``None`` a list of any length (Ogden terms).
+    open_bounds : strict inequalities at the bounds (default) or not.
+
+    Examples
+    --------
+    >>> class MyRubber(Hyperelastic):                                    # doctest: +SKIP
+    ...     c10: float = param(0.5, bounds=(0, None), unit="stress", doc="neo-Hookean coefficient")
+    """
     if unit not in UNIT_KINDS:
         raise ValueError(f"unit: expected one of {UNIT_KINDS}, got {unit!r}")
     return Parameter(default, bounds, unit, doc, shape, open_bounds)

@@ -12,7 +12,7 @@ See docs/materials.md for the list of models, parameters, formulas and reference
 from __future__ import annotations
 
 from . import discovered  # noqa: F401  (registers the discovered and icnn models)
-from ._registry import available, get, model_class, register
+from ._registry import available, catalogue, get, model_class, register
 from .anisotropic import HolzapfelGasserOgden, TransverselyIsotropic
 from .decoupled import BULK_MODULUS, Decoupled, Incompressible
 from .fits import from_fit
@@ -29,7 +29,7 @@ from .polynomial import MooneyRivlin, MooneyRivlinIncompressible, Yeoh, YeohInco
 from .volumetric import VOLUMETRIC_FUNCTIONS
 
 __all__ = [
-    "available", "from_fit", "get", "model_class", "register",
+    "available", "catalogue", "from_fit", "get", "model_class", "register",
     "BULK_MODULUS", "Decoupled", "Incompressible", "VOLUMETRIC_FUNCTIONS",
     "LinearElastic", "SaintVenantKirchhoff",
     "NeoHooke", "NeoHookeDecoupled", "NeoHookeIncompressible", "NeoHookeDecoupledIncompressible",
@@ -38,3 +38,6 @@ __all__ = [
     "Ogden", "OgdenIncompressible",
     "HolzapfelGasserOgden", "TransverselyIsotropic",
 ]
+
+# help(materials.get) lists every registered model with its parameters (units, bounds, defaults)
+get.__doc__ = (get.__doc__ or "") + "\n" + "\n".join("    " + ln for ln in catalogue().splitlines()) + "\n"

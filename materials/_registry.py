@@ -38,8 +38,52 @@ def model_class(name: str) -> type:
 
 
 def get(name: str, **params):
-    """Instantiate the model registered under ``name`` with ``params``."""
+    """Instantiate the model registered under ``name`` with ``params``.
+
+    Parameters
+    ----------
+    name : registered name (``materials.available()``; ``constitutive models`` shows each with
+        its parameters) or ``path/to/file.py:ClassName`` for a user's own model.
+    **params : parameter values (numbers, lists for list parameters such as Ogden's ``mu`` and
+        ``alpha``, 3-vectors for fibre directions, tensors that may require grad) and options
+        (strings such as ``volumetric="J-1"``). Parameters not given take their defaults;
+        values outside the declared bounds are refused with a ``ValueError`` naming them.
+
+    Returns
+    -------
+    The material, a :class:`constitutive.Hyperelastic` (float64, CPU unless ``device=`` is given).
+
+    Examples
+    --------
+    >>> import materials
+    >>> rubber = materials.get("mooney-rivlin", c10=0.4, c01=0.1, K=100.0, volumetric="J-1")
+    >>> ogden3 = materials.get("ogden", mu=[0.63, 0.0012, -0.01], alpha=[1.3, 5.0, -2.0], K=200.0)
+    >>> fitted = materials.from_fit("fit.json")                          # doctest: +SKIP
+
+    The registered models, their parameters (unit kind, bounds, default) and options are listed
+    below (generated when the library is imported).
+    """
     return model_class(name)(**params)
+
+
+def catalogue() -> str:
+    """One block per registered model: parameters with unit kind, bounds and default; options."""
+    lines = []
+    for name in available():
+        cls = _REGISTRY[name]
+        lines.append(f"{name} ({cls.__name__}):")
+        for pname, spec in cls.parameters.items():
+            lo, hi = spec.bounds
+            bounds = "any" if lo is None and hi is None else f"({'-inf' if lo is None else lo}, " \
+                f"{'inf' if hi is None else hi})"
+            shape = "list" if spec.shape is None else ("3-vector" if spec.shape == (3,) else "scalar")
+            lines.append(f"    {pname}: {shape}, unit {spec.unit!r}, bounds {bounds}, default {spec.default}"
+                         + (f" -- {spec.doc}" if spec.doc else ""))
+        for oname, (odefault, choices) in cls.options.items():
+            lines.append(f"    {oname}: option, one of {list(choices)}, default {odefault!r}")
+        if cls.reference:
+            lines.append(f"    reference: {cls.reference}")
+    return "\n".join(lines)
 
 
 def load_model_file(spec: str) -> type:

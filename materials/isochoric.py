@@ -34,10 +34,12 @@ class IsochoricKinematics:
 
     @property
     def I1(self) -> torch.Tensor:
+        """``I1 = tr C``."""
         return self._inv[0]
 
     @property
     def I2(self) -> torch.Tensor:
+        """``I2 = (I1^2 - tr C^2) / 2``."""
         return self._inv[1]
 
     @property

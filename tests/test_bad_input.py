@@ -575,3 +575,16 @@ def test_any_mandel_strain_is_admissible_or_refused(values):
         return
     C = torch.eye(3) + 2 * __import__("constitutive").mandel.from_mandel(e)
     assert bool((torch.linalg.eigvalsh(C) > 0).all()) and torch.isfinite(s).all() and torch.isfinite(D).all()
+
+
+def test_missing_optional_dependency_names_the_extra(monkeypatch, tmp_path):
+    """Without matplotlib a plot request says, in one line, which extra to install."""
+    import sys
+
+    from constitutive.optional import MissingDependency, require
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    _raises(lambda: require("matplotlib.figure"), MissingDependency, r"pip install 'constitutive\[plot\]'")
+    res = fit("neo-hooke-incompressible", [_exp()])
+    _raises(lambda: res.plot(tmp_path / "fit.png"), MissingDependency, r"matplotlib .* plots")

@@ -132,6 +132,7 @@ class FitProblem:
 
     @property
     def n_residuals(self) -> int:
+        """Number of residuals (measured components over all points)."""
         return sum(d.size for d in self.data)
 
     def _solve(self, mat, g: _Group) -> driver.DriverResult:

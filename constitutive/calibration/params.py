@@ -27,6 +27,7 @@ class Entry:
 
     @property
     def label(self) -> str:
+        """Label of the entry: ``name`` or ``name[i]`` for list elements."""
         return self.name if self.index is None else f"{self.name}[{self.index}]"
 
 
@@ -74,13 +75,16 @@ class ParameterSpace:
 
     @property
     def labels(self) -> list[str]:
+        """Labels of the free entries, in the order of the vector ``x``."""
         return [e.label for e in self.entries]
 
     @property
     def size(self) -> int:
+        """Number of free entries."""
         return len(self.entries)
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(lower, upper)`` arrays of the free entries, for scipy's least_squares."""
         return (np.array([e.lower for e in self.entries]), np.array([e.upper for e in self.entries]))
 
     def x0(self) -> np.ndarray:
@@ -89,6 +93,7 @@ class ParameterSpace:
         return self.clip(x)
 
     def clip(self, x: np.ndarray) -> np.ndarray:
+        """``x`` moved inside the bounds (strictly, for open bounds)."""
         lo, hi = self.bounds()
         span = np.where(np.isfinite(hi - lo), hi - lo, np.inf)
         eps = np.minimum(1e-9 * np.maximum(1.0, np.abs(x)), 1e-6 * span)

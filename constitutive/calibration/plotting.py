@@ -5,11 +5,31 @@ from __future__ import annotations
 import numpy as np
 
 from constitutive.files import atomic_write
+from constitutive.optional import require
 
 from . import driver
 
-_XLABEL = {"uniaxial": "stretch", "equibiaxial": "stretch", "pure_shear": "stretch",
-           "simple_shear": "amount of shear", "biaxial": "varied stretch", "general": "point"}
+_XLABEL = {"uniaxial": "stretch λ1", "equibiaxial": "stretch λ1 = λ2", "pure_shear": "stretch λ1 (λ2 = 1)",
+           "simple_shear": "amount of shear γ",
+           "biaxial": "varied stretch (the other fixed per curve); P11 ○ —, P22 □ - -", "general": "point"}
+#: y-axis measure per (mode, stress measure): nominal = first Piola-Kirchhoff P (force per
+#: reference area), the component the experiment measures (index numbering from 1, as in the
+#: HDF5 schema and the CSV import)
+_YLABEL = {"nominal": "nominal stress P11", "cauchy": "Cauchy stress σ11",
+           "cauchy_difference": "σ11 − σ22"}
+_SHEAR = {"nominal": "nominal shear stress P12", "cauchy": "Cauchy shear stress σ12"}
+FORMATS = {".png": "png", ".pdf": "pdf", ".svg": "svg"}
+
+
+def figure_format(path) -> str:
+    """The file format of a plot path from its suffix (``.png``, ``.pdf``, ``.svg``)."""
+    import os
+
+    ext = os.path.splitext(str(path))[1].lower()
+    if ext not in FORMATS:
+        raise ValueError(f"path: a plot is written as .png, .pdf or .svg (from the suffix), "
+                         f"got {str(path)!r}")
+    return FORMATS[ext]
 
 
 def _dense_curve(material, e, n: int):
@@ -37,16 +57,27 @@ def _x_data(e) -> np.ndarray:
     return e.control()
 
 
-def plot_fit(result, path, n: int = 120) -> None:
-    """Write a PNG with one panel per mode (atomic)."""
-    import matplotlib
+def _ylabel(mode: str, measures: set[str], units: str) -> str:
+    if measures == {"cauchy_difference"}:
+        label = _YLABEL["cauchy_difference"]
+    elif mode == "simple_shear":
+        label = " / ".join(_SHEAR.get(m, m) for m in sorted(measures))
+    elif mode == "biaxial":
+        label = " / ".join(_YLABEL.get(m, m).replace("11", "11, 22") for m in sorted(measures))
+    else:
+        label = " / ".join(_YLABEL.get(m, m) for m in sorted(measures))
+    return f"{label} [{units}]"
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+
+def fit_figure(result, n: int = 120):
+    """A :class:`matplotlib.figure.Figure` with one panel per mode: data (markers) and model
+    (lines). The caller's pyplot state and backend are not touched."""
+    Figure = require("matplotlib.figure").Figure
 
     exps = {e.name: e for e in result.experiment_data}
     modes = list(dict.fromkeys(ef.mode for ef in result.experiments))
-    fig, axes = plt.subplots(1, len(modes), figsize=(4.6 * len(modes), 4.0), squeeze=False)
+    fig = Figure(figsize=(4.6 * len(modes), 4.0))
+    axes = fig.subplots(1, len(modes), squeeze=False)
     for ax, mode in zip(axes[0], modes, strict=False):
         for k, ef in enumerate(r for r in result.experiments if r.mode == mode):
             e, color = exps[ef.name], f"C{k % 10}"
@@ -63,16 +94,25 @@ def plot_fit(result, path, n: int = 120) -> None:
                     ax.plot(curve[0], curve[1][:, c], "-" if c == 0 else "--", color=color, lw=1.3)
         count = sum(r.mode == mode for r in result.experiments)
         ax.set_title(mode.replace("_", " ") + (f" ({count} experiments)" if count > 1 else ""))
-        ax.set_xlabel(_XLABEL[mode] if mode != "general" else "measured stress")
         measures = {exps[r.name].stress_measure for r in result.experiments if r.mode == mode}
-        label = "sigma11 - sigma22" if measures == {"cauchy_difference"} else "stress"
-        ax.set_ylabel(f"{label} [{result.units}]" if mode != "general" else "model stress")
+        if mode == "general":
+            ax.set_xlabel(f"measured stress [{result.units}]")
+            ax.set_ylabel(f"model stress [{result.units}]")
+        else:
+            ax.set_xlabel(_XLABEL[mode])
+            ax.set_ylabel(_ylabel(mode, measures, result.units))
         ax.grid(alpha=0.3)
         if count <= 6:
             ax.legend(fontsize=7)
     fig.suptitle(f"{result.model}: data (markers) vs model (lines)", fontsize=10)
     fig.tight_layout()
-    try:
-        atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
-    finally:
-        plt.close(fig)
+    return fig
+
+
+def plot_fit(result, path, n: int = 120):
+    """Write the fit figure to ``path`` (format from the suffix: .png, .pdf, .svg; atomic) and
+    return the :class:`~matplotlib.figure.Figure`."""
+    fmt = figure_format(path)
+    fig = fit_figure(result, n)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format=fmt))
+    return fig

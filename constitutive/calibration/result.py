@@ -25,6 +25,7 @@ class ExperimentFit:
     prediction: np.ndarray = field(repr=False)
 
     def to_dict(self) -> dict:
+        """JSON-serialisable form."""
         return {"name": self.name, "mode": self.mode, "r2": self.r2,
                 "mean_rel_error": self.mean_rel_error, "max_rel_error": self.max_rel_error,
                 "rmse": self.rmse}
@@ -89,11 +90,13 @@ class FitResult:
 
     @property
     def stable(self) -> bool | None:
+        """True unless the Drucker check ran and failed."""
         if self.stability is None:
             return None
         return bool(self.stability["stable_on_data"] and self.stability["stable_in_range"])
 
     def max_abs_correlation(self) -> float:
+        """Largest |correlation| between two free parameters."""
         c = np.array(self.correlation, dtype=float)
         off = c[~np.eye(c.shape[0], dtype=bool)] if c.size > 1 else np.array([0.0])
         off = off[np.isfinite(off)]
@@ -122,6 +125,7 @@ class FitResult:
         return out
 
     def to_dict(self) -> dict:
+        """JSON-serialisable form (what :meth:`save_json` writes)."""
         keys = ("model", "parameters", "labels", "x", "std_errors", "correlation", "cost", "success",
                 "status", "message", "nfev", "njev", "n_starts", "runs", "rank", "n_free",
                 "condition_number", "rank_deficient", "unidentifiable", "units", "residual",
@@ -182,8 +186,10 @@ class FitResult:
 
         atomic_write(path, writer)
 
-    def plot(self, path, n: int = 120) -> None:
-        """Plot data (markers) and model (lines) per mode into a PNG (matplotlib, Agg)."""
-        from .plotting import plot_fit
+    def plot(self, path=None, n: int = 120):
+        """Data (markers) and model (lines) per mode; written to ``path`` when given (format from
+        the suffix: .png, .pdf, .svg). Returns the :class:`matplotlib.figure.Figure`; the
+        caller's pyplot state and backend are left alone."""
+        from .plotting import fit_figure, plot_fit
 
-        plot_fit(self, path, n)
+        return plot_fit(self, path, n) if path is not None else fit_figure(self, n)

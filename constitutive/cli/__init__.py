@@ -13,6 +13,7 @@ SUBCOMMANDS = ("check", "data", "fit", "discover", "export", "compile", "solve",
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``constitutive`` argument parser with every subcommand of :data:`SUBCOMMANDS`."""
     parser = argparse.ArgumentParser(
         prog="constitutive",
         description="Hyperelastic constitutive models: verify, fit, discover, export, compile, solve.",
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes stdout
         return 0
-    except (ValueError, TypeError, KeyError, OSError, RuntimeError) as exc:
+    except (ValueError, TypeError, KeyError, OSError, RuntimeError, ImportError) as exc:
         if os.environ.get("CONSTITUTIVE_DEBUG"):  # the full traceback, for bug reports
             raise
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc

@@ -42,6 +42,7 @@ def add_parser(sub) -> None:
 
 
 def run_import(args) -> int:
+    """``constitutive data import``: CSV file(s) -> an HDF5 experiment file."""
     from constitutive.calibration.csvio import experiment_from_csv
     from constitutive.calibration.experiments import normalise_mode, read_experiments, write_experiments
     from constitutive.units import normalise_units
@@ -76,6 +77,7 @@ def run_import(args) -> int:
 
 
 def run_info(args) -> int:
+    """``constitutive data info``: validate an experiment file and list its contents."""
     from constitutive.calibration.experiments import read_experiments
 
     exps = read_experiments(args.file)

@@ -7,11 +7,11 @@ Also ``constitutive export MODEL --param ... --abaqus-card material.inp`` for an
 from __future__ import annotations
 
 import os
-import sys
 
 import numpy as np
 
 from .common import add_model_arguments, check_outputs, make_model, split_pairs
+from .progress import Progress
 
 _DATASETS = ("F", "E")
 #: the choices of constitutive.interfaces.export (written out so that --help needs no torch;
@@ -126,12 +126,10 @@ def run(args) -> int:
         raise ValueError("--input and --output are required (or --abaqus-card PATH)")
     arr, kind = read_deformations(args.input, args.dataset)
 
-    def progress(done: int, total: int) -> None:
-        if total > 65536:
-            print(f"  {done}/{total} points", file=sys.stderr, flush=True)
-
-    export_tangents(args.output, mat, arr, kind=kind, stress=args.stress, tangent=args.tangent,
-                    notation=args.notation, units=args.units, progress=progress)
+    with Progress(arr.shape[0], f"exporting to {args.output}", "point") as bar:
+        export_tangents(args.output, mat, arr, kind=kind, stress=args.stress, tangent=args.tangent,
+                        notation=args.notation, units=args.units,
+                        progress=lambda done, total: bar.update(done - bar.done))
     a = read_tangents(args.output).attrs
     print(f"wrote {args.output}: {arr.shape[0]} point(s), {a['stress_measure']} stress and "
           f"{a['tangent_kind']} tangent, notation {a['notation']} (order {a['ordering']})")

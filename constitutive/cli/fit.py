@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-
 from .common import check_outputs, parse_params
+from .progress import Progress
 
 
 def add_parser(sub) -> None:
@@ -77,14 +76,14 @@ def run(args) -> int:
     weights = {k: float(v) for k, v in parse_params(args.weight).items()}
     n_starts = args.starts or 1
 
-    def progress(k, n, cost, best):
-        if not args.quiet and n > 1:
-            print(f"  start {k}/{n}: cost {cost:.5g} (best {best:.5g})", file=sys.stderr, flush=True)
+    bar = Progress(n_starts, f"fitting {name} to {len(exps)} experiment(s) of {args.data}", "start",
+                   enabled=not args.quiet)
 
-    if not args.quiet:
-        print(f"fitting {name} to {len(exps)} experiment(s) of {args.data} "
-              f"({n_starts} start(s))", file=sys.stderr)
-    with warnings.catch_warnings():
+    def progress(k, n, cost, best):
+        bar.update(1)
+        bar.note(f"best cost {best:.4g}")
+
+    with bar, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = fit(name, exps, start=start, fixed=fixed or None, weights=weights,
                   residual=args.residual, units=args.units, n_starts=n_starts, seed=args.seed,

@@ -40,6 +40,7 @@ def _fit(name, exps, terms):
 
 
 def treloar(out: dict) -> list[str]:
+    """Treloar (1944): every model fitted to the three modes; Markdown table rows."""
     from constitutive.calibration import load_experiments
 
     exps = load_experiments("treloar")
@@ -61,6 +62,7 @@ def treloar(out: dict) -> list[str]:
 
 
 def kawabata(out: dict) -> list[str]:
+    """Kawabata (1981): fit UT/ET/PS, predict the general biaxial series; Markdown table rows."""
     import numpy as np
 
     from constitutive.calibration import goodness_of_fit, load_experiments
@@ -115,8 +117,11 @@ def budday(out: dict) -> list[str]:
 
 def _plot_biaxial(material, test, path):
     import numpy as np
-    from matplotlib import colormaps
-    from matplotlib.figure import Figure
+
+    from constitutive.optional import require
+
+    colormaps = require("matplotlib").colormaps
+    Figure = require("matplotlib.figure").Figure
 
     from constitutive.calibration import driver
 

@@ -116,4 +116,5 @@ class TorchKernel:
 
 
 def compile_src(src: str):
+    """Python code object of generated kernel source."""
     return compile(src, "<constitutive.fast generated>", "exec")

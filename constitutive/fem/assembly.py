@@ -135,5 +135,6 @@ class SparsityPattern:
         return out[:-1].numpy()
 
     def assemble(self, Ke: torch.Tensor) -> sp.csr_matrix:
+        """CSR matrix of the free block from element matrices (pattern computed once)."""
         data = self.assemble_data(Ke)
         return sp.csr_matrix((data, self.indices, self.indptr), shape=(self.nfree, self.nfree))

@@ -55,6 +55,7 @@ class Dirichlet:
             self.value = v
 
     def dofs(self) -> np.ndarray:
+        """Global DOF indices of this condition."""
         return (3 * self.nodes[:, None] + self.components[None, :]).ravel()
 
     def values(self, X: np.ndarray, t: float) -> np.ndarray:
@@ -78,6 +79,7 @@ class SurfaceLoad:
         self.name = name
 
     def dofs(self) -> np.ndarray:
+        """Global DOF indices of the loaded faces' nodes, per face."""
         return (3 * self.faces[:, :, None] + np.arange(3)).reshape(len(self.faces), -1)
 
     def tangents(self, x: np.ndarray):
@@ -124,6 +126,7 @@ class Pressure(SurfaceLoad):
         self.pressure = float(pressure)
 
     def force(self, x: np.ndarray, t: float) -> np.ndarray:
+        """Nodal forces of the follower pressure on the current faces ``x`` at load factor ``t``."""
         t1, t2 = self.tangents(x)
         n = np.cross(t1, t2) * self.w[:, None]
         return (-t * self.pressure * np.einsum("qa,fqi->fai", self.N, n)).reshape(len(self.faces), -1)

@@ -40,6 +40,7 @@ class Element:
 
     @property
     def nen(self) -> int:
+        """Number of nodes per element."""
         return len(self.nodes)
 
     def shape_functions(self, xi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -31,6 +31,7 @@ class Geometry:
 
     @property
     def nqp_total(self) -> int:
+        """Quadrature points over all cells."""
         return self.ncells * self.nqp
 
 

@@ -162,6 +162,7 @@ def _where(spec, what: str):
 
 
 def build_mesh(cfg: dict, base_dir: str = ".") -> Mesh:
+    """The mesh of a ``[mesh]`` section (generated box or Cook membrane, or a file read with meshio)."""
     if "file" in cfg:
         return Mesh.read(os.path.join(base_dir, cfg["file"]), cfg.get("cell_type"))
     kind = cfg.get("type", "box")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from constitutive.files import atomic_write
+from constitutive.optional import require
 
 from .elements import Element, get_element
 from .geometry import reference_gradients
@@ -58,10 +59,12 @@ class Mesh:
 
     @property
     def npoints(self) -> int:
+        """Number of nodes."""
         return len(self.points)
 
     @property
     def ncells(self) -> int:
+        """Number of cells."""
         return len(self.cells)
 
     def nodes(self, where: str | Predicate | np.ndarray) -> np.ndarray:
@@ -125,7 +128,8 @@ class Mesh:
 
     # ------------------------------------------------------------------ meshio I/O
     def to_meshio(self, point_data=None, cell_data=None):
-        import meshio
+        """The mesh (with point and cell data) as a ``meshio.Mesh``."""
+        meshio = require("meshio")
 
         cd = {k: [np.asarray(v)] for k, v in (cell_data or {}).items()}
         return meshio.Mesh(self.points, [(self.cell_type, self.cells)],
@@ -172,7 +176,7 @@ class Mesh:
     @classmethod
     def read(cls, path: str | os.PathLike, cell_type: str | None = None) -> Mesh:
         """Read any meshio format (Gmsh .msh, .vtu, .xdmf, ...)."""
-        import meshio
+        meshio = require("meshio")
 
         if not os.path.exists(path):
             raise FileNotFoundError(f"mesh file not found: {path}")
@@ -181,7 +185,7 @@ class Mesh:
 
 def _format_of(path: str) -> str:
     """meshio file format from the suffix (``.msh`` is written as Gmsh)."""
-    import meshio
+    meshio = require("meshio")
 
     name = path.lower()
     for ext, formats in sorted(meshio.extension_to_filetypes.items(), key=lambda kv: -len(kv[0])):

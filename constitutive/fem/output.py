@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from constitutive.files import atomic_write, write_text_atomic
+from constitutive.optional import require
 
 
 def cell_fields(F: torch.Tensor, P: torch.Tensor) -> dict[str, np.ndarray]:
@@ -50,6 +51,7 @@ class Writer:
         self._xdmf = None
 
     def write(self, problem, u: np.ndarray, state, t: float) -> None:
+        """Write the fields of one converged state (VTU file or XDMF time step)."""
         mesh = problem.mesh
         U = u.reshape(-1, 3)
         R = np.zeros_like(U)
@@ -62,7 +64,7 @@ class Writer:
             mesh.write(os.path.join(self.directory, fname), point_data, cells)
             self.entries.append((t, fname))
         else:
-            import meshio
+            meshio = require("meshio")
 
             if self._xdmf is None:
                 self._xdmf_path = os.path.abspath(os.path.join(self.directory, f"{self.name}.xdmf"))
@@ -78,6 +80,7 @@ class Writer:
             self.entries.append((t, os.path.basename(self._xdmf_path)))
 
     def finish(self, result) -> list[str]:
+        """Close the series (.pvd or .xdmf) and write the history files; returns all paths."""
         files = []
         if self.fmt == "vtu":
             lines = ['<?xml version="1.0"?>',
@@ -149,33 +152,31 @@ def write_history(result, directory: str, name: str = "solution", plot=None,
                                               "failure": getattr(result, "failure", "")}, indent=1))
     files = [csv_path, json_path]
     if plot is not None and result.steps:
-        files.append(plot_reaction(result, directory, name, *plot))
+        files.append(plot_reaction(result, directory, name, *plot, stress_unit=stress_unit))
     return files
 
 
-def plot_reaction(result, directory: str, name: str, bc: str, component: int = 0) -> str:
+def plot_reaction(result, directory: str, name: str, bc: str, component: int = 0,
+                  stress_unit: str | None = None) -> str:
     """PNG of the reaction force of Dirichlet set ``bc`` vs its displacement (vs the load factor
-    when the set does not move)."""
-    import matplotlib
+    when the set does not move); the caller's pyplot state and backend are not touched."""
+    Figure = require("matplotlib.figure").Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5, 3.6))
+    fig = Figure(figsize=(5, 3.6))
+    ax = fig.subplots()
     x = result.displacement(bc, component)
+    axis = "xyz"[component]
     if np.ptp(x) > 0.0:
-        ax.set_xlabel(f"displacement u{component + 1} of '{bc}'")
+        ax.set_xlabel(f"displacement u_{axis} of '{bc}' [mesh length unit]")
     else:  # a fixed support under applied loads: plot against the load factor
         x = result.load_factors
         ax.set_xlabel("load factor")
     ax.plot(x, result.reaction(bc, component), "o-")
     ax.set_title(f"reaction force on '{bc}'", fontsize=10)
-    ax.set_ylabel(f"reaction force F{component + 1}")
+    force_unit = f"{stress_unit} x length²" if stress_unit else "stress unit x length²"
+    ax.set_ylabel(f"reaction force F_{axis} [{force_unit}]")
     ax.grid(True, alpha=0.3)
     fig.tight_layout()
     path = os.path.join(directory, f"{name}_reaction.png")
-    try:
-        atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=120, format="png"))
-    finally:
-        plt.close(fig)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=120, format="png"))
     return path

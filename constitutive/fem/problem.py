@@ -227,6 +227,8 @@ class Problem:
 
     # ------------------------------------------------------------------ evaluation
     def external_force(self, u: np.ndarray, t: float) -> np.ndarray:
+        """External nodal forces at displacement ``u`` and load factor ``t`` (tractions, follower
+        pressure on the current faces, body force)."""
         f = np.zeros(self.ndof)
         X = self.mesh.points
         for load in self.tractions:

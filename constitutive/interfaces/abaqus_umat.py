@@ -222,6 +222,9 @@ class Umat:
         (``"NEO-HOOKE"`` -> ``neo-hooke``).
     **options : non-numeric model options (e.g. ``volumetric="J-1"``).
 
+
+    Notes
+    -----
     Call semantics: ``STRESS`` (..., NTENS) and ``DDSDDE`` (..., NTENS, NTENS) are overwritten in
     place with the Cauchy stress and the Jaumann tangent at ``DFGRD1``; ``SSE`` (a 1-element or
     batch-shaped array) receives the strain energy per unit reference volume and ``SPD``, ``SCD``

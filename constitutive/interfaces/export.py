@@ -239,6 +239,7 @@ class TangentFile:
 
     @property
     def notation(self) -> str:
+        """Notation of the arrays (``mandel``, ``voigt``, ``abaqus``, ``tensor``)."""
         return self.attrs["notation"]
 
     def to(self, notation: str) -> TangentFile:

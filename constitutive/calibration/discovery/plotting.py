@@ -16,7 +16,8 @@ _MEASURE = {"uniaxial": "P11", "equibiaxial": "P11", "pure_shear": "P11", "simpl
             "biaxial": "P11, P22"}
 
 
-def _figure(width: float, height: float):
+def new_figure(width: float, height: float):
+    """A figure on the Agg canvas (no pyplot, no global backend)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -25,7 +26,8 @@ def _figure(width: float, height: float):
     return fig
 
 
-def _save(fig, path, dpi: int = 130) -> None:
+def save_png(fig, path, dpi: int = 130) -> None:
+    """Write the figure as PNG (atomic)."""
     atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"))
 
 
@@ -36,7 +38,7 @@ def _loss(v: float) -> float:
 def plot_path(result, path, title: str | None = None) -> None:
     """Left: ``1 - R^2`` (log scale) of each experiment against the number of terms, training
     solid, test dashed, the Lp path as hollow markers; right: the criterion."""
-    fig = _figure(10.5, 4.2)
+    fig = new_figure(10.5, 4.2)
     ax, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.6, 1.0]})
     ks = [p.k for p in result.path]
     for i, name in enumerate(result.train + result.test):
@@ -71,7 +73,7 @@ def plot_path(result, path, title: str | None = None) -> None:
     fig.suptitle(title or f"discovery path ({result.library} library, trained on {', '.join(result.train)})",
                  fontsize=10)
     fig.tight_layout()
-    _save(fig, path)
+    save_png(fig, path)
 
 
 def _control(e, n: int) -> np.ndarray:
@@ -86,28 +88,38 @@ def plot_fit(result, experiments, path, n: int = 100, others: dict | None = None
     """One panel per experiment: data (markers) and the chosen model (line); ``others`` adds
     ``{label: material}`` curves (e.g. the ICNN baseline)."""
     exps = [e for e in experiments if e.name in result.train + result.test]
-    cols = min(len(exps), 3)
-    rows = math.ceil(len(exps) / cols)
-    fig = _figure(4.3 * cols, 3.6 * rows)
+    plot_fit_grid([(result, e, others) for e in exps], path, n=n)
+
+
+def plot_fit_grid(panels, path, n: int = 100, cols: int = 3, title: str | None = None) -> None:
+    """Panels ``(result, experiment, others)``: data, the result's model and ``others`` curves."""
+    cols = min(len(panels), cols)
+    rows = math.ceil(len(panels) / cols)
+    fig = new_figure(4.3 * cols, 3.5 * rows)
     axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
-    curves = {f"{' + '.join(result.best.terms)}": result.material, **(others or {})}
-    for ax, e in zip(axes, exps, strict=False):
-        x = _control(e, n)
-        ax.plot(e.control(), e.stress_in(result.units), "o", mfc="none", color="k", ms=4, label="data")
-        for j, (label, mat) in enumerate(curves.items()):
-            try:
-                y = driver.predict(mat, e.mode, x, e.stress_measure).detach().cpu().numpy()
-            except ValueError:
-                continue
-            ax.plot(x, y.reshape(n, -1)[:, 0], "-" if j == 0 else "--", color=f"C{j}", lw=1.4, label=label)
-        kind = "test" if e.name in result.test else "train"
-        r2 = result.r2.get(e.name, math.nan)
-        ax.set_title(f"{e.name} ({kind}, R² = {r2:.4f})", fontsize=9)
-        ax.set_xlabel("amount of shear γ [-]" if e.mode == "simple_shear" else "stretch λ [-]")
-        ax.set_ylabel(f"nominal stress {_MEASURE.get(e.mode, '')} [{result.units}]")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-    for ax in axes[len(exps):]:
+    for ax, (result, e, others) in zip(axes, panels, strict=False):
+        _panel(ax, result, e, others or {}, n)
+    for ax in axes[len(panels):]:
         ax.set_visible(False)
+    if title:
+        fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    _save(fig, path)
+    save_png(fig, path)
+
+
+def _panel(ax, result, e, others: dict, n: int) -> None:
+    x = _control(e, n)
+    ax.plot(e.control(), e.stress_in(result.units), "o", mfc="none", color="k", ms=4, label="data")
+    curves = {" + ".join(result.best.terms): result.material, **others}
+    for j, (label, mat) in enumerate(curves.items()):
+        try:
+            y = driver.predict(mat, e.mode, x, e.stress_measure).detach().cpu().numpy()
+        except ValueError:
+            continue
+        ax.plot(x, y.reshape(n, -1)[:, 0], "-" if j == 0 else "--", color=f"C{j}", lw=1.4, label=label)
+    kind = "test" if e.name in result.test else "train"
+    ax.set_title(f"{e.name} ({kind}, R² = {result.r2.get(e.name, math.nan):.4f})", fontsize=9)
+    ax.set_xlabel("amount of shear γ [-]" if e.mode == "simple_shear" else "stretch λ [-]")
+    ax.set_ylabel(f"nominal stress {_MEASURE.get(e.mode, '')} [{result.units}]")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
