@@ -30,4 +30,4 @@ def require(module: str):
         what, extra = EXTRAS.get(module.split(".")[0], ("this feature", None))
         hint = f"pip install 'constitutive[{extra}]'" if extra and not extra.startswith("(") else \
             f"pip install {module.split('.')[0]}"
-        raise MissingDependency(f"{module} is needed for {what}: {hint}") from None
+        raise MissingDependency(f"{module.split('.')[0]} is needed for {what}: {hint}") from None

@@ -81,6 +81,7 @@ def run(args) -> int:
     if args.plot_fit:
         res.plot_fit(args.plot_fit, exps)
         print(f"wrote {args.plot_fit}")
+    print(f"check:   {res.check_command()}")
     print(f"compile: {res.compile_command()}")
     print("  PROPS = [" + ", ".join(f"{v:.10g}" for v in res.props()) + "]")
     return 0

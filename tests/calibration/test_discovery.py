@@ -197,6 +197,8 @@ def test_files_and_cli(tmp_path, capsys):
     assert a.parameter_values() == b.parameter_values() and a.terms == b.terms == "I1:lin+I1:exp"
     np.testing.assert_allclose(a.parameter_values()["w"], [0.15, 0.01], rtol=1e-6)
     assert d["r2"]["pure_shear"] > 0.999999 and png.stat().st_size > 10_000
+    check = next(line for line in text.splitlines() if line.startswith("check:")).split()[2:]
+    assert main(check) == 0 and "0 failed" in capsys.readouterr().out  # constitutive check on the fit
 
 
 def test_cross_validation_across_modes(treloar):

@@ -114,6 +114,14 @@ class DiscoveryResult:
         n = len(next(v for v in spec["parameters"].values() if isinstance(v, list)))
         return f"constitutive compile {spec['model']} {opts} --terms {n} --name {name} --output {output}"
 
+    def check_command(self) -> str:
+        """The ``constitutive check`` line of the chosen model (all verifiers)."""
+        spec = self.material_spec()
+        items = [f"{k}={v}" for k, v in spec["options"].items()]
+        items += [f"{k}={','.join(f'{x:.17g}' for x in v)}" if isinstance(v, list) else f"{k}={v:.17g}"
+                  for k, v in spec["parameters"].items()]
+        return f"constitutive check {spec['model']} " + " ".join(f"--param {i}" for i in items)
+
     def props(self) -> list[float]:
         """The UMAT ``PROPS`` of the chosen model: ``[N, w[N], b[N], a[3]]`` (or ``theta``)."""
         p = self.material.parameter_values()
