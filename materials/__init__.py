@@ -25,6 +25,7 @@ from .neo_hooke import (
     NeoHookeIncompressible,
 )
 from .ogden import Ogden, OgdenIncompressible
+from .ogden_conventions import ogden_from_abaqus, ogden_from_felupe, ogden_to_abaqus, ogden_to_felupe
 from .polynomial import MooneyRivlin, MooneyRivlinIncompressible, Yeoh, YeohIncompressible
 from .volumetric import VOLUMETRIC_FUNCTIONS
 
@@ -35,7 +36,8 @@ __all__ = [
     "NeoHooke", "NeoHookeDecoupled", "NeoHookeIncompressible", "NeoHookeDecoupledIncompressible",
     "MooneyRivlin", "MooneyRivlinIncompressible", "Yeoh", "YeohIncompressible",
     "Gent", "GentIncompressible", "ArrudaBoyce", "ArrudaBoyceIncompressible",
-    "Ogden", "OgdenIncompressible",
+    "Ogden", "OgdenIncompressible", "ogden_from_abaqus", "ogden_from_felupe", "ogden_to_abaqus",
+    "ogden_to_felupe",
     "HolzapfelGasserOgden", "TransverselyIsotropic",
 ]
 

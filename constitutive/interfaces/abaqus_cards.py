@@ -33,6 +33,7 @@ import torch
 
 from constitutive import kinematics as kin
 from constitutive.hyperelastic import Hyperelastic
+from materials.ogden_conventions import ogden_to_abaqus
 
 AB_COEFFS = (1 / 2, 1 / 20, 11 / 1050, 19 / 7000, 519 / 673750)
 _TOL = 1e-9
@@ -123,7 +124,8 @@ def abaqus_parameters(material: Hyperelastic) -> tuple[str, list[float], str]:
                 "Ci0 = ci0, D1 = 2/K, D2 = D3 = 0")
     if name == "ogden":
         mus, alphas = p["mu"], p["alpha"]
-        vals = [x for m, a in zip(mus, alphas, strict=True) for x in (m * a / 2, a)]
+        mu_abq, _ = ogden_to_abaqus(mus, alphas)
+        vals = [x for m, a in zip(mu_abq, alphas, strict=True) for x in (m, a)]
         vals += [_d(K, inc)] + [0.0] * (len(mus) - 1)
         return f"OGDEN, N={len(mus)}", vals, "mu_i(Abaqus) = mu_p alpha_p / 2, D1 = 2/K, D2.. = 0"
     if name == "holzapfel-gasser-ogden":

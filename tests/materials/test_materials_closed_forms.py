@@ -248,3 +248,21 @@ def test_ogden_1972_against_treloar_data():
             rel = (model - data) / data
             assert np.sqrt(np.mean(rel**2)) < 0.10, mode
             assert np.abs(rel[lam > 1.5]).max() < 0.2, mode
+
+
+def test_ogden_conventions_give_the_same_energy():
+    """Ours W = sum mu/alpha (...) equals Abaqus's and felupe's W = sum 2 mu/alpha^2 (...) after
+    conversion, and the conversions invert each other."""
+    import materials
+
+    mu, alpha = [0.63, 0.0012, -0.01], [1.3, 5.0, -2.0]
+    mu_abq, alpha_abq = materials.ogden_to_abaqus(mu, alpha)
+    lam = np.array([1.7, 0.9, 1 / (1.7 * 0.9)])  # isochoric stretches
+    ours = sum(m / a * ((lam ** a).sum() - 3) for m, a in zip(mu, alpha, strict=True))
+    abaqus = sum(2 * m / a ** 2 * ((lam ** a).sum() - 3) for m, a in zip(mu_abq, alpha_abq, strict=True))
+    assert abaqus == pytest.approx(ours, rel=1e-14)
+    W = materials.get("ogden-incompressible", mu=mu, alpha=alpha).energy(torch.diag(torch.tensor(0.5 * (lam ** 2 - 1))))
+    assert float(W) == pytest.approx(ours, rel=1e-13)
+    assert materials.ogden_from_abaqus(*materials.ogden_to_abaqus(mu, alpha))[0] == pytest.approx(mu, rel=1e-15)
+    assert materials.ogden_to_felupe(mu, alpha) == materials.ogden_to_abaqus(mu, alpha)
+    assert sum(mu_abq) == pytest.approx(materials.get("ogden", mu=mu, alpha=alpha).initial_moduli()[0], rel=1e-14)
