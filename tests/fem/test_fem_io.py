@@ -162,3 +162,17 @@ def test_failed_solve_keeps_the_history_of_its_converged_steps(tmp_path):
     rows = (tmp_path / "run_reactions.csv").read_text().splitlines()
     assert len(rows) == 1 + 1 + len(res.steps)  # header, t = 0, converged steps
     assert (tmp_path / "run.pvd").read_text().count("<DataSet") == 1 + len(res.steps)
+
+
+def test_solve_template_is_a_valid_input(tmp_path):
+    """`constitutive solve --template` prints an input that passes the schema and builds a problem."""
+    import tomllib
+
+    from constitutive.cli.common import material_from
+    from constitutive.cli.solve import template
+    from constitutive.fem.inputfile import build, validate
+
+    cfg = tomllib.loads(template())
+    validate(cfg, "template")
+    prob, solver, output = build(cfg, material_from, str(tmp_path), "template")
+    assert prob.mesh.ncells == 64 and solver["steps"] == 5 and output["fmt"] == "vtu"
