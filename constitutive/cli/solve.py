@@ -20,7 +20,8 @@ def template() -> str:
     from constitutive.fem import inputfile
 
     doc = inputfile.__doc__.split("::", 1)[1]
-    return "\n".join(line[4:] if line.startswith("    ") else line for line in doc.strip("\n").splitlines()) + "\n"
+    lines = doc.strip("\n").splitlines()
+    return "\n".join(line[4:] if line.startswith("    ") else line for line in lines) + "\n"
 
 
 def run(args) -> int:
