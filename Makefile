@@ -8,7 +8,7 @@ TORCH_SPEC ?= torch==2.13.0
 VENV ?= .venv
 TEST_VENV ?= .venv-test
 
-.PHONY: demo test lint bench report clean calculix dolfinx-env dolfinx-test
+.PHONY: demo test lint bench report docs clean calculix dolfinx-env dolfinx-test
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,9 @@ bench: $(TEST_VENV)/.installed
 	$(TEST_VENV)/bin/python benchmarks/material_point.py
 	$(TEST_VENV)/bin/python benchmarks/fitting.py
 	$(TEST_VENV)/bin/python benchmarks/fem.py
+
+docs: $(TEST_VENV)/.installed
+	NO_MKDOCS_2_WARNING=1 $(TEST_VENV)/bin/mkdocs build --strict
 
 report: $(TEST_VENV)/.installed
 	$(TEST_VENV)/bin/constitutive report --output-dir docs/figures/report
