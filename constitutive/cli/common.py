@@ -62,7 +62,7 @@ def add_fit_arguments(p: argparse.ArgumentParser) -> None:
                    help="with --fit of an incompressible model: use its compressible variant with this K")
 
 
-def material_from(model: str | None = None, fit: str | None = None, K: float | None = None, **params):
+def material_from(model: str | None = None, fit: str | None = None, **params):
     """A material from a model name (or ``file.py:Class``) and parameters, or from a fit result
     (``fit``; ``K`` selects the compressible variant of an incompressible fit; ``params``
     override fitted values, string values are options). Used by every command and by the
@@ -72,14 +72,13 @@ def material_from(model: str | None = None, fit: str | None = None, K: float | N
     if fit is not None:
         if model is not None:
             raise ValueError(f"give either a model ({model!r}) or a fit result, not both")
+        K = params.pop("K", None)
         options = {k: v for k, v in params.items() if isinstance(v, str)}
         numeric = {k: v for k, v in params.items() if not isinstance(v, str)}
         mat = materials.from_fit(fit, K=K, **options)
         return mat.replace(**numeric) if numeric else mat
     if model is None:
         raise ValueError("MODEL: give a registered model name (see `constitutive models`) or --fit FIT")
-    if K is not None:
-        params["K"] = K
     return materials.get(model, **params)
 
 
@@ -88,7 +87,9 @@ def make_model(name: str | None, param_items: list[str], fit: str | None = None,
     """The material of the CLI arguments (:func:`material_from` with parsed ``--param`` values)."""
     params = parse_params(param_items)
     params.update({k: v for k, v in extra.items() if v is not None})
-    return material_from(name, fit, bulk_modulus, **params)
+    if bulk_modulus is not None:
+        params["K"] = bulk_modulus
+    return material_from(name, fit, **params)
 
 
 def check_outputs(items, force: bool) -> None:
