@@ -15,8 +15,8 @@ The terms are chosen by the option ``terms``, tokens joined by ``+`` (``"I1:exp+
 so ``b = 0`` is allowed); ``log`` exists for ``b x < 1`` (stated with
 :func:`constitutive.domain.require`). Fibre invariants take ``sq`` and ``exp2`` only and act
 only above their reference value (C1 at the switch, like :mod:`materials.anisotropic`): ``I4``
-when the fibre is stretched, ``J5`` when the area across it grows (for ``J = 1``: when the fibre
-is shortened); ``I4 - 1 = 2 a.E a`` and
+when the fibre is stretched, ``J5`` when the area across it grows (for ``J = 1``,
+``J5 = a.C^-1 a``, e.g. a fibre shortened by compression along it); ``I4 - 1 = 2 a.E a`` and
 ``J5 - 1 = 2 (tr E - a.E a) + 4 |E a|^2 - 4 tr E a.E a + 2 (tr E)^2 - 2 tr E^2`` are computed
 without the constant so that they vanish exactly at ``E = 0``.
 

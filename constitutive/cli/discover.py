@@ -81,7 +81,11 @@ def run(args) -> int:
     if args.plot_fit:
         res.plot_fit(args.plot_fit, exps)
         print(f"wrote {args.plot_fit}")
-    print(f"check:   {res.check_command()}")
-    print(f"compile: {res.compile_command()}")
+    if args.output:
+        print(f"check:   constitutive check --fit {args.output}")
+        print(f"compile: constitutive compile --fit {args.output} --name DISC --output umat")
+    else:
+        print(f"check:   {res.check_command()}")
+        print(f"compile: {res.compile_command()}")
     print("  PROPS = [" + ", ".join(f"{v:.10g}" for v in res.props()) + "]")
     return 0

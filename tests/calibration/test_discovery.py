@@ -178,6 +178,8 @@ def test_icnn_fit_is_polyconvex_and_accurate(treloar):
     for xi in x:
         H = torch.autograd.functional.hessian(lambda z: icnn_psi(z, mat.theta, mat.layers), xi)
         assert float(torch.linalg.eigvalsh(H).min()) >= -1e-10
+    lbfgs = fit_icnn(exps, layers="2", n_starts=1, max_nfev=150, method="lbfgs", stability=False)
+    assert min(lbfgs.r2.values()) > 0.99 and lbfgs.method == "icnn-lbfgs"
 
 
 def test_files_and_cli(tmp_path, capsys):
@@ -190,7 +192,7 @@ def test_files_and_cli(tmp_path, capsys):
     assert main(["discover", str(tmp_path / "syn.h5"), "--library", "cann", "--max-terms", "2", "--train", "UT,ET",
                  "-o", str(out), "--hdf5", str(h5), "--plot", str(png), "--quiet"]) == 0
     text = capsys.readouterr().out
-    assert "R^2 of the selected model" in text and "constitutive compile discovered-incompressible" in text
+    assert "R^2 of the selected model" in text and f"constitutive compile --fit {out}" in text
     d = json.loads(out.read_text())
     assert d["format"] == "constitutive-discovery" and d["test"] == ["pure_shear"]
     a, b = materials.discovered.from_file(out), materials.discovered.from_file(h5)
@@ -198,7 +200,10 @@ def test_files_and_cli(tmp_path, capsys):
     np.testing.assert_allclose(a.parameter_values()["w"], [0.15, 0.01], rtol=1e-6)
     assert d["r2"]["pure_shear"] > 0.999999 and png.stat().st_size > 10_000
     check = next(line for line in text.splitlines() if line.startswith("check:")).split()[2:]
-    assert main(check) == 0 and "0 failed" in capsys.readouterr().out  # constitutive check on the fit
+    assert check == ["check", "--fit", str(out)]
+    assert main(check) == 0 and "0 failed" in capsys.readouterr().out  # constitutive check on the fit file
+    long_form = discover(exps, library_name="cann", max_terms=2, lp=None, stability=False).check_command()
+    assert main(long_form.split()[1:]) == 0 and "0 failed" in capsys.readouterr().out
 
 
 def test_cross_validation_across_modes(treloar):

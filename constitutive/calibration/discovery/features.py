@@ -22,6 +22,7 @@ linearisation only and the nonlinear refit decides.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +39,7 @@ LINEAR_RTOL = 1e-7
 
 
 def model_name(incompressible: bool) -> str:
+    """Registered name of the discovered material (incompressible or decoupled compressible)."""
     return "discovered-incompressible" if incompressible else "discovered"
 
 
@@ -68,11 +70,18 @@ def experiment_weights(experiments, residual: str, units: str | None = None) -> 
     return out
 
 
-def problem(space: ParameterSpace, experiments, residual: str, units: str | None = None) -> FitProblem:
-    """The :class:`FitProblem` of a residual type (``"r2"`` or ``"relative"``)."""
+def problem(space: ParameterSpace, experiments, residual: str, units: str | None = None,
+            compiled: bool | None = False) -> FitProblem:
+    """The :class:`FitProblem` of a residual type (``"r2"`` or ``"relative"``).
+
+    ``compiled=False`` (default) keeps the eager autograd evaluation: a discovery run refits many
+    term sets a few times each, where compiling a kernel per term set would cost more than it
+    saves; ``None`` leaves the choice to :class:`FitProblem` (the ICNN: one model, many steps).
+    """
     kind = "relative" if residual == "relative" else "absolute"
+    kw = {"compiled": compiled} if "compiled" in inspect.signature(FitProblem).parameters else {}
     return FitProblem(space, experiments, units=units, residual=kind,
-                      weights=experiment_weights(experiments, residual, units))
+                      weights=experiment_weights(experiments, residual, units), **kw)
 
 
 @dataclass

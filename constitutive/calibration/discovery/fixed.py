@@ -40,8 +40,8 @@ def fit_terms(experiments, terms, *, train=None, residual: str = "r2", units: st
         x_max = data_ranges(tr)
         cands = lib.candidates(x_max)
         d = design_matrix(cands, tr, residual, units=units)
-        groups = [lib.terms.index(c.term) for c in cands]
-        subs = best_subsets(d.A, d.y, groups, [True] * len(cands), len(types), keep=1)
+        subs = best_subsets(d.A, d.y, [lib.terms.index(c.term) for c in cands], [True] * len(cands),
+                            len(types), keep=1)
         start = subs.get(len(types))
         first = [next(j for j, c in enumerate(cands) if c.term == t) for t in types]
         cols = list(start[0].cols) if start else first

@@ -91,7 +91,7 @@ def _fit(experiments, layers, train, residual, method, n_starts, seed, ridge, ma
     theta0 = initial_theta(layers, x_max, G, rng)
     base = materials.get("icnn-incompressible", layers=layers, theta=[float(v) for v in theta0])
     space = ParameterSpace(base)
-    prob = problem(space, tr, residual, units)
+    prob = problem(space, tr, residual, units, compiled=None)
     sq = math.sqrt(ridge)
     best, runs = None, []
     for k in range(n_starts):

@@ -34,7 +34,7 @@ from ..fit_problem import experiment_path
 from ..fitting import goodness_of_fit
 from ..stability import check_stability
 from .features import build_material, design_matrix
-from .library import Candidate, get_library, invariant_ranges, stiff
+from .library import Candidate, get_library, groups, invariant_ranges, stiff
 from .refine import refine, simplifications, without_zero_weights
 from .result import DiscoveryResult, PathEntry
 from .select import choose, choose_within, cv_score, information_criteria
@@ -42,6 +42,8 @@ from .subsets import best_subsets, lp_path
 
 #: runner-up supports are refitted only if their screening RSS is within this factor of the best
 REFINE_RATIO = 1.5
+#: further supports tried when every refit of a size lost a term (its weight went to zero)
+EXTRA = 3
 
 
 def split_experiments(experiments: list[Experiment], train) -> tuple[list, list]:
@@ -118,7 +120,7 @@ def serial_torch():
 def discover(experiments, *, library_name="rubber", max_terms: int = 3, train=None,
              criterion: str = "bic", residual: str = "r2", fibre=None, incompressible: bool = True,
              K: float | None = None, units: str | None = None, refine_top: int = 3, lp: float | None = 0.5,
-             stability: bool = True, progress=None) -> DiscoveryResult:
+             stability: bool = True, ogden_pair: bool = False, progress=None) -> DiscoveryResult:
     """Discover a sparse energy from homogeneous experiments.
 
     Parameters
@@ -134,7 +136,9 @@ def discover(experiments, *, library_name="rubber", max_terms: int = 3, train=No
     incompressible : fit ``discovered-incompressible`` (pressure solved); else ``discovered``
         with bulk modulus ``K`` held fixed
     refine_top : supports refitted per size at most (runner-ups only if their screening RSS is
-        within ``REFINE_RATIO`` of the best); lp : ``p`` of the reported Lp path (None: skip)
+        within ``REFINE_RATIO`` of the best; up to ``EXTRA`` more while no refit of that size kept
+        all its terms); lp : ``p`` of the reported Lp path (None: skip)
+    ogden_pair : allow two Ogden terms (one ``alpha > 0``, one ``alpha < 0``; :func:`.library.groups`)
 
     Returns
     -------
@@ -142,11 +146,11 @@ def discover(experiments, *, library_name="rubber", max_terms: int = 3, train=No
     """
     with serial_torch():
         return _discover(experiments, library_name, max_terms, train, criterion, residual, fibre,
-                         incompressible, K, units, refine_top, lp, stability, progress)
+                         incompressible, K, units, refine_top, lp, stability, ogden_pair, progress)
 
 
 def _discover(experiments, library_name, max_terms, train, criterion, residual, fibre, incompressible, K,
-              units, refine_top, lp, stability, progress) -> DiscoveryResult:
+              units, refine_top, lp, stability, ogden_pair, progress) -> DiscoveryResult:
     t0 = time.perf_counter()
     say = progress or (lambda msg: None)
     if isinstance(experiments, (str, bytes)) or hasattr(experiments, "__fspath__"):
@@ -168,8 +172,8 @@ def _discover(experiments, library_name, max_terms, train, criterion, residual, 
     A, y = design.A, design.y
     say(f"design matrix {A.shape} from the exact Jacobian ({'linear' if design.linear else 'linearised'}, "
         f"check {design.linear_error:.1e})")
-    groups = [lib.terms.index(c.term) for c in cands]
-    subs = best_subsets(A, y, groups, [stiff(c.term) for c in cands], max_terms, keep=refine_top)
+    subs = best_subsets(A, y, groups(cands, ogden_pair), [stiff(c.term) for c in cands], max_terms,
+                        keep=refine_top + EXTRA)
     say("best subsets: " + "; ".join(f"k={k}: " + " + ".join(cands[j].label for j in s[0].cols)
                                      for k, s in subs.items() if s))
     opts = dict(residual=residual, x_max=x_max, incompressible=incompressible, fibre=lib.fibre, K=K,
@@ -197,7 +201,11 @@ def _discover(experiments, library_name, max_terms, train, criterion, residual, 
             add(cs2, w2)
 
     for k in sorted(subs):
-        for s in [s for s in subs[k][:refine_top] if s.rss <= REFINE_RATIO * subs[k][0].rss]:
+        for i, s in enumerate(subs[k]):
+            sized = any(f is not None and f.n_active == k for f in pool.values())
+            runner_up = i >= refine_top or s.rss > REFINE_RATIO * subs[k][0].rss
+            if i >= refine_top + EXTRA or (runner_up and sized):
+                break
             add([cands[j] for j in s.cols], s.w)
     rank = "aicc" if criterion == "aicc" else "bic"  # within a size: the fits differ in inner exponents
     path, fits = [], []

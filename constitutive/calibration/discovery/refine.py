@@ -55,10 +55,12 @@ class Fit:
 
     @property
     def rss(self) -> float:
+        """Residual sum of squares ``2 cost``."""
         return 2.0 * self.cost
 
     @property
     def n_active(self) -> int:
+        """Number of terms with a weight above ``1e-12`` of the largest."""
         return int((self.w > 1e-12 * max(float(np.abs(self.w).max()), 1e-300)).sum())
 
     def se(self, label: str) -> float:
@@ -92,7 +94,7 @@ def _statistics(J: np.ndarray, cost: float) -> np.ndarray:
 
 def refine(cands: list[Candidate], w0, experiments, *, residual: str = "r2", x_max: dict | None = None,
            incompressible: bool = True, fibre=None, K: float | None = None, units: str | None = None,
-           max_nfev: int = 60, tol: float = 1e-10) -> Fit:
+           max_nfev: int = 60, tol: float = 1e-8) -> Fit:
     """Fit ``w`` and the inner exponents of the terms ``cands`` (start ``w0`` and ``c.b``)."""
     x_max = x_max or {}
     w0 = np.maximum(np.asarray(w0, dtype=float), 1e-12 * max(float(np.max(w0)), 1e-12))

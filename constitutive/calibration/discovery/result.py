@@ -60,6 +60,7 @@ class PathEntry:
     cv_heldout: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
+        """Plain dictionary of the entry."""
         return dict(vars(self))
 
 
@@ -87,6 +88,7 @@ class DiscoveryResult:
 
     @property
     def best(self) -> PathEntry:
+        """The chosen path entry."""
         return self.path[self.selected]
 
     @property
@@ -96,14 +98,17 @@ class DiscoveryResult:
 
     @property
     def terms(self) -> str:
+        """The chosen model's ``terms`` option (e.g. ``"I1:exp2+I2:lin+ogden"``)."""
         return self.material.option_values().get("terms", "")
 
     @property
     def stable(self) -> bool | None:
+        """Drucker-stable on the data and the wider stretch range (None if not checked)."""
         s = self.stability
         return None if s is None else bool(s["stable_on_data"] and s["stable_in_range"])
 
     def material_spec(self) -> dict:
+        """``{"model", "options", "parameters"}`` of the chosen material (what files store)."""
         m = self.material
         return {"model": m.name, "options": m.option_values(), "parameters": m.parameter_values()}
 
@@ -132,6 +137,7 @@ class DiscoveryResult:
         return out
 
     def to_dict(self) -> dict:
+        """JSON-ready dictionary (format ``constitutive-discovery``, with the material entry)."""
         d = {k: getattr(self, k) for k in ("method", "library", "criterion", "residual", "units", "train",
                                            "test", "selected", "stability", "lp_path", "linear",
                                            "linear_error", "n_candidates", "wall_time", "extra")}
@@ -141,6 +147,7 @@ class DiscoveryResult:
         return {"format": FORMAT, **_clean(d)}
 
     def save_json(self, path) -> None:
+        """Write :meth:`to_dict` as JSON (atomic); :func:`materials.discovered.from_file` reads it."""
         write_text_atomic(path, json.dumps(self.to_dict(), indent=2))
 
     def save_hdf5(self, path) -> None:
@@ -152,6 +159,7 @@ class DiscoveryResult:
         def writer(tmp: str) -> None:
             with h5py.File(tmp, "w") as f:
                 f.attrs["format"] = FORMAT
+                f.attrs["units"] = self.units
                 f.attrs["material_json"] = json.dumps(d["material"])
                 f.attrs["result_json"] = json.dumps({k: v for k, v in d.items() if k != "path"})
                 for p in d["path"]:
