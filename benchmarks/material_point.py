@@ -9,7 +9,14 @@ Two paths, float64, N = 1e3 ... 1e6 points, ``torch.set_num_threads(--threads)``
   ``jit(vmap(hessian))`` (neo-Hooke).
 * FE path: ``P`` and ``A = dP/dF`` as full tensors from ``F`` (what felupe computes), neo-Hooke:
   engine fast and eager, felupe ``NeoHookeCompressible`` (hand-written, threaded), felupe
-  ``Hyperelastic`` (tensortrax AD), tensortrax ``hessian``, matadi, JAX ``jit(vmap(hessian))``.
+  ``Hyperelastic`` (tensortrax AD), tensortrax ``hessian``, matadi, JAX ``jit(vmap(hessian))``;
+  Ogden-3: the engine's paths.
+* Ogden-3 at coincident principal stretches (``E = 0`` and uniaxial states, which take the
+  Taylor-series and pair-series branches of :mod:`constitutive.principal`): the fast path, on
+  both paths, checked against the eager path at N = 1000 like every method.
+
+The targets of the issue (Ogden-3 >= 10 Mpoints/s and >= 20 % of neo-Hooke at N = 1e6 on both
+paths, in the same run) are evaluated from the rows and written as ``targets``.
 
 Every peer is checked against the engine at N = 1000 (``max_rel_err`` in the JSON) before it
 is timed, and each in its native layout (input conversion is not timed). Results go to
@@ -58,6 +65,23 @@ def random_strain(n: int, seed: int = 0) -> torch.Tensor:
     from constitutive import kinematics
 
     return kinematics.strain_mandel_from_F(F).contiguous(), F.contiguous()
+
+
+def special_states(n: int, kind: str, seed: int = 1):
+    """Coincident principal stretches: ``E = 0`` (``"zero"``) or uniaxial ``diag(l, l^-1/2,
+    l^-1/2)`` with ``l`` in [0.7, 1.5], randomly rotated (``"uniaxial"``); (strain, F)."""
+    from constitutive import kinematics
+    from constitutive.checks import random_rotations
+
+    if kind == "zero":
+        F = torch.eye(3, dtype=torch.float64).expand(n, 3, 3).contiguous()
+    else:
+        g = torch.Generator().manual_seed(seed)
+        lam = 0.7 + 0.8 * torch.rand(n, generator=g, dtype=torch.float64)
+        U = torch.diag_embed(torch.stack([lam, lam**-0.5, lam**-0.5], -1))
+        Q = random_rotations(n, g)
+        F = (Q @ U @ Q.transpose(-1, -2)).contiguous()
+    return kinematics.strain_mandel_from_F(F).contiguous(), F
 
 
 def make_material(name: str):
@@ -159,7 +183,7 @@ def bench_model(name, sizes, rows):
     nmax = max(sizes)
     e_all, F_all = random_strain(max(nmax, 1000))
     for path in ("mandel", "fe"):
-        if path == "fe" and name != "neo-hooke":
+        if path == "fe" and name not in ("neo-hooke", "ogden"):
             continue
         xall = e_all if path == "mandel" else F_all
         ref = reference(mat, path, xall[:1000])
@@ -175,6 +199,17 @@ def bench_model(name, sizes, rows):
             def check(setup=setup, convert=convert, ref=ref):
                 return rel_err(convert(setup(1000)()), ref)
             run_method(label, setup, xall, sizes, name, path, check, rows)
+        if name == "ogden":
+            for state in ("uniaxial", "zero"):
+                e_s, F_s = special_states(max(nmax, 1000), state)
+                xs = e_s if path == "mandel" else F_s
+                ref_s = reference(mat, path, xs[:1000])
+                fast_out = engine_methods(mat, path)[0][1]
+
+                def check(_setup, fast_out=fast_out, xs=xs, ref_s=ref_s):
+                    return rel_err(_as_numpy(fast_out(xs[:1000])()), ref_s)
+                run_method(f"engine fast (out=), {state} states", lambda n, f=fast_out, xs=xs: f(xs[:n]),
+                           xs, [nmax], name, path, check, rows)
 
 
 def _as_numpy(res):
@@ -300,6 +335,23 @@ def summarize(rows, sizes):
     return lines
 
 
+def targets(rows, sizes) -> list[dict]:
+    """Ogden-3 against its targets at the largest N, from rows of the same run."""
+    nmax = max(sizes)
+    get = {(r["model"], r["path"], r["method"]): r["mpts"] for r in rows if r["n"] == nmax}
+    out = []
+    for path in ("mandel", "fe"):
+        og = get.get(("ogden", path, "engine fast (out=)"))
+        nh = get.get(("neo-hooke", path, "engine fast (out=)"))
+        if og is None or nh is None:
+            continue
+        out.append({"path": path, "n": nmax, "ogden_mpts": og, "neo_hooke_mpts": nh, "ratio": og / nh,
+                    "target_mpts": 10.0, "target_ratio": 0.2, "met": og >= 10.0 and og / nh >= 0.2,
+                    "uniaxial_mpts": get.get(("ogden", path, "engine fast (out=), uniaxial states")),
+                    "zero_mpts": get.get(("ogden", path, "engine fast (out=), zero states"))})
+    return out
+
+
 def markdown(data) -> str:
     """The summary as a Markdown table (machine, Mpts/s per N, ratio at the largest N)."""
     info, sizes = data["machine"], data["sizes"]
@@ -313,6 +365,16 @@ def markdown(data) -> str:
         cells += ["-" if r.get(f"n{n}") is None else f"{r[f'n{n}']:.3g}" for n in sizes]
         cells += ["-" if r.get(k) is None else f"{r[k]:.1f}" for k in ("ratio", "ratio_eager")]
         lines.append("| " + " | ".join(cells) + " |")
+    if data.get("targets"):
+        lines += ["", "| Ogden-3 target (same run) | Ogden-3 | neo-Hooke | ratio | target | met | uniaxial states | E = 0 |",
+                  "|---|---|---|---|---|---|---|---|"]
+        def fmt(v):
+            return "-" if v is None else f"{v:.3g}"
+
+        for t in data["targets"]:
+            lines.append(f"| {t['path']} path, N={t['n']:.0e}, Mpoints/s | {t['ogden_mpts']:.3g} | "
+                         f"{t['neo_hooke_mpts']:.3g} | {t['ratio']:.2f} | >= 10 and >= 0.20 | "
+                         f"{'yes' if t['met'] else 'no'} | {fmt(t['uniaxial_mpts'])} | {fmt(t['zero_mpts'])} |")
     return "\n".join(lines) + "\n"
 
 
@@ -346,6 +408,7 @@ def main(argv=None):
     memory = memory_check(10**5 if args.quick else 10**7, args.threads)
     lines = summarize(rows, sizes)
     data = {"machine": info, "sizes": sizes, "rows": rows, "summary": lines, "one_off": costs,
+            "targets": targets(rows, sizes),
             "gpu": gpu, "memory": memory, "missing_models": missing,
             "load_average_end": list(os.getloadavg()) if hasattr(os, "getloadavg") else None}
     write_json(Path(args.output), data)
@@ -368,6 +431,10 @@ def main(argv=None):
     if "extra_peak_bytes" in memory:
         print(f"\nMemory: N={memory['n']:.0e} with preallocated outputs: {memory['mpts']:.1f} Mpts/s, "
               f"peak memory beyond inputs and outputs {memory['extra_peak_bytes'] / 2**20:.1f} MiB")
+    for t in data["targets"]:
+        print(f"\nOgden-3 {t['path']} path N={t['n']:.0e}: {t['ogden_mpts']:.2f} Mpoints/s, "
+              f"{t['ratio']:.2f} x neo-Hooke ({t['neo_hooke_mpts']:.2f}); target >= 10 and >= 0.20: "
+              f"{'met' if t['met'] else 'NOT met'}")
     if gpu:
         print("\nGPU: " + ", ".join(f"{r['method']} N={r['n']:.0e}: {r['mpts']:.0f} Mpts/s" for r in gpu))
     print(f"\nwritten {args.output}")

@@ -18,6 +18,7 @@ from .decoupled import BULK_MODULUS, Decoupled, Incompressible
 from .fits import from_fit
 from .limiting_chain import ArrudaBoyce, ArrudaBoyceIncompressible, Gent, GentIncompressible
 from .linear import LinearElastic, SaintVenantKirchhoff
+from .mullins import Mullins
 from .neo_hooke import (
     NeoHooke,
     NeoHookeDecoupled,
@@ -27,6 +28,13 @@ from .neo_hooke import (
 from .ogden import Ogden, OgdenIncompressible
 from .ogden_conventions import ogden_from_abaqus, ogden_from_felupe, ogden_to_abaqus, ogden_to_felupe
 from .polynomial import MooneyRivlin, MooneyRivlinIncompressible, Yeoh, YeohIncompressible
+from .viscoelastic import (
+    Viscoelastic,
+    available_state_models,
+    get_state_model,
+    register_state_model,
+    state_model_class,
+)
 from .volumetric import VOLUMETRIC_FUNCTIONS
 
 __all__ = [
@@ -39,6 +47,8 @@ __all__ = [
     "Ogden", "OgdenIncompressible", "ogden_from_abaqus", "ogden_from_felupe", "ogden_to_abaqus",
     "ogden_to_felupe",
     "HolzapfelGasserOgden", "TransverselyIsotropic",
+    "Viscoelastic", "Mullins", "available_state_models", "get_state_model", "register_state_model",
+    "state_model_class",
 ]
 
 # help(materials.get) lists every registered model with its parameters (units, bounds, defaults)

@@ -12,6 +12,12 @@ File layout::
         F        (n,3,3)          deformation gradient (general)
         stress   (n,) | (n,2) | (n,3,3)
         weight   (n,)             optional per-point weights (>= 0)
+        time     (n,)             optional: time of each point (non-decreasing), for state-carrying
+                                  models (constitutive.calibration.history); attribute ``control``
+                                  (field ``Experiment.control_type``):
+                                  ``strain`` (default: the stretch/shear/F is prescribed, ``stress``
+                                  measured) or ``stress`` (the nominal stress of the loading
+                                  direction is prescribed, the stretch/shear measured: creep)
 
 Modes and the stress component(s) stored in ``stress``:
 
@@ -85,6 +91,8 @@ class Experiment:
     free: tuple[str, ...] = ()
     pressure_component: str = "33"
     extra: dict = field(default_factory=dict)
+    time: np.ndarray | None = None
+    control_type: str = "strain"
 
     def __post_init__(self):
         self.mode = normalise_mode(self.mode)
@@ -97,7 +105,7 @@ class Experiment:
             )
         self.stress_measure = "nominal" if sm == "pk1" else sm
         self.stress = _array(self.stress, self.name, "stress")
-        for key in ("stretch", "shear", "F", "point_weight"):
+        for key in ("stretch", "shear", "F", "point_weight", "time"):
             v = getattr(self, key)
             if v is not None:
                 setattr(self, key, _array(v, self.name, key))
@@ -107,6 +115,7 @@ class Experiment:
         if not (math.isfinite(float(self.weight)) and float(self.weight) >= 0):
             raise ValueError(f"{self.name}: weight must be a finite number >= 0, got {self.weight}")
         _validate_shapes(self)
+        _validate_history(self)
 
     @property
     def n(self) -> int:
@@ -200,8 +209,31 @@ def _validate_shapes(e: Experiment) -> None:
             raise ValueError(f"{e.name}: component {c!r} must be two digits 1-3, e.g. '33'")
 
 
+CONTROLS = ("strain", "stress")
+
+
+def _validate_history(e: Experiment) -> None:
+    """``time`` (n,) non-decreasing and ``control`` (stress control: one loading component)."""
+    if e.control_type not in CONTROLS:
+        raise ValueError(f"{e.name}: control {e.control_type!r} unknown; expected one of {list(CONTROLS)}")
+    if e.time is None:
+        if e.control_type != "strain":
+            raise ValueError(f"{e.name}: control 'stress' (creep) needs the dataset 'time'")
+        return
+    if e.time.shape != (e.n,):
+        raise ValueError(f"{e.name}: length mismatch: 'time' has shape {e.time.shape}, expected ({e.n},)")
+    back = np.flatnonzero(np.diff(e.time) < 0)
+    if back.size:
+        k = int(back[0]) + 1
+        raise ValueError(f"{e.name}: dataset 'time' must be non-decreasing; row {k} ({e.time[k]:g}) is "
+                         f"earlier than row {k - 1} ({e.time[k - 1]:g})")
+    if e.control_type == "stress" and e.mode not in ("uniaxial", "equibiaxial", "pure_shear", "simple_shear"):
+        raise ValueError(f"{e.name}: control 'stress' is defined for uniaxial, equibiaxial, pure_shear and "
+                         f"simple_shear, got mode {e.mode!r}")
+
+
 # ---------------------------------------------------------------------------------- I/O
-_DATASETS = ("stretch", "shear", "F", "stress")
+_DATASETS = ("stretch", "shear", "F", "stress", "time")
 
 
 def write_experiments(path, experiments: list[Experiment], title: str = "", source: str = "") -> None:
@@ -222,6 +254,8 @@ def write_experiments(path, experiments: list[Experiment], title: str = "", sour
                                source=e.source, description=e.description, weight=float(e.weight))
                 if e.temperature is not None:
                     g.attrs["temperature"] = float(e.temperature)
+                if e.time is not None:
+                    g.attrs["control"] = e.control_type
                 if e.mode == "general":
                     g.attrs["free"] = ",".join(e.free)
                     g.attrs["pressure_component"] = e.pressure_component
@@ -299,7 +333,7 @@ def _read_group(g, name: str, path: str) -> Experiment:
     free = _attr(g, "free", "")
     temp = _attr(g, "temperature")
     known = {"mode", "stress_measure", "units", "source", "description", "weight", "temperature",
-             "free", "pressure_component"}
+             "free", "pressure_component", "control"}
     extra = {k: _attr(g, k) for k in g.attrs if k not in known}
     try:
         return Experiment(
@@ -309,7 +343,8 @@ def _read_group(g, name: str, path: str) -> Experiment:
             temperature=None if temp is None else float(temp),
             point_weight=g["weight"][()] if "weight" in g else None,
             free=tuple(c for c in str(free).split(",") if c),
-            pressure_component=_attr(g, "pressure_component", "33"), extra=extra, **data,
+            pressure_component=_attr(g, "pressure_component", "33"), extra=extra,
+            control_type=str(_attr(g, "control", "strain")), **data,
         )
     except (ValueError, TypeError) as exc:
         raise type(exc)(f"{path}: experiment {name!r}: {exc}") from exc

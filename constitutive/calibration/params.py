@@ -83,6 +83,16 @@ class ParameterSpace:
         """Number of free entries."""
         return len(self.entries)
 
+    def flat_columns(self) -> list[int]:
+        """Position of each free entry in the flattened vector of all model parameters
+        (declaration order, list parameters element by element: the fast path's parameter
+        inputs)."""
+        offset, start = 0, {}
+        for name in self.base.parameters:
+            start[name] = offset
+            offset += int(getattr(self.base, name).numel())
+        return [start[e.name] + (e.index or 0) for e in self.entries]
+
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """``(lower, upper)`` arrays of the free entries, for scipy's least_squares."""
         return (np.array([e.lower for e in self.entries]), np.array([e.upper for e in self.entries]))

@@ -8,12 +8,13 @@ import sys
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "discover", help="discover a constitutive model (sparse term library or ICNN) from experiments",
-        description="Automated model discovery (docs/discovery.md): exact best-subset search over a library "
+        description="Automated model discovery (documentation: Model discovery): exact best-subset search over a library "
                     "of convex invariant and Ogden terms, refitted by trust-region least squares with the "
                     "exact Jacobian; the number of terms chosen by BIC, AICc or cross-validation. Writes a "
                     "fit file that loads as a material (materials.discovered.from_file) and compiles to a "
                     "UMAT.")
-    p.add_argument("data", help="HDF5 experiment file (e.g. data/treloar.h5)")
+    p.add_argument("data", help="HDF5 experiment file, or a bundled data set (treloar, kawabata1981, "
+                   "jones_treloar1975, budday2017)")
     p.add_argument("--library", default="rubber", choices=("rubber", "tissue", "cann"), help="term library")
     p.add_argument("--max-terms", type=int, default=3, help="largest number of terms on the path (default 3)")
     p.add_argument("--experiments", default=None,

@@ -52,6 +52,12 @@ def _full(builder: Builder, shape, value) -> np.ndarray:
     return out
 
 
+def _item(v):
+    """A 0-d array as its element: assigned into an object array, the array itself would
+    become the element (a parameter entry ``w[i]`` and its gradient are 0-d)."""
+    return v[()] if isinstance(v, np.ndarray) and v.ndim == 0 else v
+
+
 def _norm_dim(d: int, ndim: int) -> int:
     return d + ndim if d < 0 else d
 
@@ -129,7 +135,7 @@ class Scalarizer:
             out = _full(b, sizes, 0.0)
             idx = [slice(None)] * len(sizes)
             idx[_norm_dim(dim, len(sizes))] = index
-            out[tuple(idx)] = g
+            out[tuple(idx)] = _item(g)
             return out
 
         def slice_(x, dim=0, start=None, end=None, step=1):
@@ -141,7 +147,7 @@ class Scalarizer:
             out = _full(b, sizes, 0.0)
             idx = [slice(None)] * len(sizes)
             idx[_norm_dim(dim, len(sizes))] = slice(start, end, step)
-            out[tuple(idx)] = g
+            out[tuple(idx)] = _item(g)
             return out
 
         def index(x, indices):
@@ -151,7 +157,7 @@ class Scalarizer:
         def index_put(x, indices, values, accumulate=False):
             out = np.asarray(_obj(b, x), dtype=object).copy()
             idx = tuple(slice(None) if i is None else np.asarray(i) for i in indices)
-            values = _obj(b, values)
+            values = _item(_obj(b, values))
             if accumulate:
                 vals = np.broadcast_to(values, out[idx].shape)
                 np.add.at(out, idx, vals)
@@ -163,14 +169,14 @@ class Scalarizer:
             out = x.copy()
             idx = [slice(None)] * x.ndim
             idx[_norm_dim(dim, x.ndim)] = index
-            out[tuple(idx)] = src
+            out[tuple(idx)] = _item(src)
             return out
 
         def slice_scatter(x, src, dim=0, start=None, end=None, step=1):
             out = x.copy()
             idx = [slice(None)] * x.ndim
             idx[_norm_dim(dim, x.ndim)] = slice(start, end, step)
-            out[tuple(idx)] = src
+            out[tuple(idx)] = _item(src)
             return out
 
         def squeeze(x, dims=None):

@@ -96,12 +96,14 @@ class Builder:
         return Sym(self, i)
 
     def const(self, v: float) -> Sym:
+        """The constant node of value ``v`` (one per value)."""
         v = float(v)
         if v == 0.0:
             v = 0.0  # one zero (drop the sign of -0.0: it never matters after folding)
         return self._node(("const", v))
 
     def input(self, kind: str, k: int) -> Sym:
+        """Input node ``("x", k)`` (point input) or ``("p", k)`` (parameter)."""
         return self._node((kind, int(k)))
 
     def value(self, s: Sym) -> float | None:
@@ -110,6 +112,7 @@ class Builder:
         return n[1] if n[0] == "const" else None
 
     def lift(self, a) -> Sym:
+        """``a`` as a node (Python numbers become constants)."""
         if isinstance(a, Sym):
             return a
         if isinstance(a, (bool, int, float)):
@@ -118,6 +121,7 @@ class Builder:
 
     # -- operations ----------------------------------------------------------------------
     def unary(self, fn: str, a) -> Sym:
+        """``fn(a)`` for ``fn`` in :data:`UNARY` (folded if ``a`` is constant)."""
         a = self.lift(a)
         va = self.value(a)
         if va is not None and (v := _fold(UNARY[fn], va)) is not None:
@@ -127,6 +131,7 @@ class Builder:
         return self._node((fn, a.i))
 
     def binary(self, op: str, a, b) -> Sym:
+        """``a op b`` (arithmetic, comparison or logic), folded and shared where possible."""
         a, b = self.lift(a), self.lift(b)
         va, vb = self.value(a), self.value(b)
         if va is not None and vb is not None and (v := _fold(_CMP.get(op) or _BIN[op], va, vb)) is not None:
@@ -173,6 +178,7 @@ class Builder:
         return self._node((op, a.i, b.i))
 
     def powc(self, a, c: float) -> Sym:
+        """``a ** c`` with a constant exponent."""
         a = self.lift(a)
         c = float(c)
         va = self.value(a)
@@ -185,6 +191,7 @@ class Builder:
         return self._node(("powc", a.i, c))
 
     def where(self, c, a, b) -> Sym:
+        """``a`` where ``c != 0``, else ``b`` (folded for a constant ``c``)."""
         c, a, b = self.lift(c), self.lift(a), self.lift(b)
         vc = self.value(c)
         if vc is not None:
@@ -288,7 +295,8 @@ _POWC_PARITY = {2.0: True, -2.0: True, 3.0: False, -1.0: False}
 
 
 def rewrite(builder: Builder, roots: list[int], assume: dict[int, bool] | None = None,
-            probes: tuple[int, ...] = ()) -> tuple[Builder, list[int]]:
+            probes: tuple[int, ...] = (), probe_assume: dict[int, dict[int, bool]] | None = None
+            ) -> tuple[Builder, list[int]]:
     """The DAG reachable from ``roots`` rebuilt into a new :class:`Builder` for code generation.
 
     * ``assume``: ``{node id: bool}`` of 0/1 nodes (branch conditions) taken as constants; every
@@ -304,21 +312,37 @@ def rewrite(builder: Builder, roots: list[int], assume: dict[int, bool] | None =
       while a division costs several multiplications' time (Ogden-3: 218 divisions by 18
       distinct denominators in the tangent).
 
-    * ``probes``: comparison nodes whose actual value is wanted as well (appended to the
-      returned roots), also where they are assumed: the leaf program then tells whether its
-      assumptions hold at a point.
+    * ``probes``: comparison nodes whose value in the full program is wanted as well (appended
+      to the returned roots), whatever the leaf assumes: the leaf program then tells which leaf
+      a point needs. ``probe_assume[c]``: assumptions under which probe ``c`` is computed
+      instead (those of its ancestors in the decision tree: its value matters only where they
+      hold).
 
     Returns the new builder and the new ids of ``roots`` (then ``probes``).
     """
-    nodes, assume = builder.nodes, assume or {}
     nb = Builder()
+    assume, probe_assume = assume or {}, probe_assume or {}
+    plain = _rebuild(builder, nb, roots, assume)
+    # the probes as the full program computes them (a condition evaluated under this leaf's
+    # assumptions would see another branch's dummies); the nodes that do not depend on an
+    # assumption are shared with the leaf by hash-consing
+    checks = []
+    for c in probes:
+        pa = probe_assume.get(c, {})
+        checks.append((plain if pa == assume else _rebuild(builder, nb, [c], pa))(c).i)
+    return nb, [plain(r).i for r in roots] + checks
+
+
+def _rebuild(builder: Builder, nb: Builder, roots: list[int], assume: dict[int, bool]):
+    """Rebuild ``roots`` into ``nb`` (see :func:`rewrite`); returns ``plain(old id) -> Sym``."""
+    nodes = builder.nodes
     val: dict[int, tuple[Sym, bool]] = {}  # old id -> (new node, negated)
 
     def plain(i: int) -> Sym:
         sym, neg = val[i]
         return nb.unary("neg", sym) if neg else sym
 
-    for i in topo_order(builder, [*roots, *probes]):
+    for i in topo_order(builder, roots):
         nd = nodes[i]
         op = nd[0]
         if i in assume:
@@ -330,9 +354,7 @@ def rewrite(builder: Builder, roots: list[int], assume: dict[int, bool] | None =
             val[i] = (nb.input(op, nd[1]), False)
         else:
             val[i] = _lower(nb, op, nd, val, plain)
-    checks = [nb.binary(nodes[c][0], plain(nodes[c][1]), plain(nodes[c][2])) if c in assume else plain(c)
-              for c in probes]
-    return nb, [plain(r).i for r in roots] + [c.i for c in checks]
+    return plain
 
 
 def _lower(nb: Builder, op: str, nd: tuple, val, plain) -> tuple[Sym, bool]:
@@ -403,6 +425,7 @@ class BranchPlan:
         self.conditions, self.leaves, self._tree = conditions, leaves, tree
 
     def leaf_of(self, bits: tuple[bool, ...]) -> int:
+        """Index of the leaf taken when the conditions have the values ``bits``."""
         node = self._tree
         while not isinstance(node, int):
             c, if_true, if_false = node
@@ -455,7 +478,19 @@ def plan_branches(builder: Builder, roots: list[int]) -> BranchPlan:
     tree = split({}, _branch_candidates(builder, order))
     if len(leaves) == 1:
         used = []
-    programs = [rewrite(builder, roots, assume, tuple(used)) for assume in leaves]
+    ancestors: dict[int, dict[int, bool]] = {}
+
+    def walk(node, path: dict[int, bool]) -> None:
+        if isinstance(node, int):
+            return
+        c, if_true, if_false = node
+        ancestors[c] = dict(path) if c not in ancestors else {
+            k: v for k, v in ancestors[c].items() if path.get(k) == v}
+        walk(if_true, {**path, c: True})
+        walk(if_false, {**path, c: False})
+
+    walk(tree, {})
+    programs = [rewrite(builder, roots, assume, tuple(used), ancestors) for assume in leaves]
     return BranchPlan(used, [(a, nb, nr) for a, (nb, nr) in zip(leaves, programs, strict=True)], tree)
 
 

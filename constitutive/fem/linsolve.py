@@ -83,30 +83,37 @@ class AutoSolver:
             self.impl = AMGSolver(True) if big else _direct(self.symmetric)
 
     def set_dofs(self, points: np.ndarray, free: np.ndarray) -> None:
+        """Choose the solver for ``len(free)`` unknowns and pass the DOFs on."""
         self._choose(len(free))
         if hasattr(self.impl, "set_dofs"):
             self.impl.set_dofs(points, free)
 
     @property
     def name(self) -> str:
+        """Name of the chosen solver (``"auto"`` before the choice)."""
         return self.impl.name if self.impl is not None else "auto"
 
     @property
     def iterative(self) -> bool:
+        """Whether the chosen solver is iterative (accepts ``rtol``)."""
         return bool(getattr(self.impl, "iterative", False))
 
     def solve(self, K: sp.csr_matrix, b: np.ndarray, **kw) -> np.ndarray:
+        """``K^-1 b`` by the chosen solver."""
         self._choose(K.shape[0])
         return self.impl.solve(K, b, **kw)
 
 
 class SuperLUSolver:
+    """scipy's SuperLU (always available; slow beyond ~10^4 DOFs in 3D)."""
+
     name = "superlu"
 
     def __init__(self, symmetric: bool):
         self.permc = "MMD_AT_PLUS_A" if symmetric else "COLAMD"
 
     def solve(self, K: sp.csr_matrix, b: np.ndarray) -> np.ndarray:
+        """``K^-1 b`` (a fresh factorisation)."""
         return spla.splu(K.tocsc(), permc_spec=self.permc).solve(b)
 
 
@@ -142,6 +149,7 @@ class PardisoSolver:
         return sp.csr_matrix((K.data[keep], indices, indptr), shape=K.shape)
 
     def solve(self, K: sp.csr_matrix, b: np.ndarray) -> np.ndarray:
+        """``K^-1 b``: numerical factorisation and solve, symbolic analysis reused."""
         if self.symmetric:
             A = self._upper(K)
         else:
@@ -202,6 +210,7 @@ class CholmodSolver:
         self._key = None
 
     def solve(self, K: sp.csr_matrix, b: np.ndarray) -> np.ndarray:
+        """``K^-1 b`` (Cholesky, symbolic factorisation reused)."""
         from sksparse.cholmod import cholesky
 
         A = K.tocsc()
@@ -224,6 +233,7 @@ class IterativeSolver:
         self.iterations: list[int] = []
 
     def solve(self, K: sp.csr_matrix, b: np.ndarray, rtol: float | None = None) -> np.ndarray:
+        """``K^-1 b`` to ``rtol`` relative (default: the solver's)."""
         count = [0]
 
         def cb(_):
@@ -270,8 +280,11 @@ class AMGSolver:
       current tangent; the coarse levels are those of the last setup.
     * Reuse: the setup of one tangent preconditions the later ones; it is repeated when CG
       needs more than ``rebuild_factor`` times the iterations per decade of residual reduction
-      it needed right after the setup, or when CG fails (then the solve is retried once, and
-      finally handed to ``fallback``, by default the best direct solver).
+      it needed right after the setup, or when CG fails (then the solve is retried once).
+    * Fallback: where multigrid does not suit the tangent (nearly incompressible solids: F-bar
+      with ``K / mu = 1000`` needed 170 CG iterations per solve), the solve and all later ones
+      go to ``fallback`` (by default the best direct solver): after a failed retry, or when a
+      fresh setup needs more than ``max_rate`` iterations per decade.
     * CG itself (:func:`pcg`): own loop, dot products without BLAS threads (which cost more than
       the products on a shared 2-core machine).
 
@@ -283,18 +296,18 @@ class AMGSolver:
     Adams, Brezina, Hu & Tuminaro (2003), J. Comput. Phys. 188:593 (Chebyshev smoothers).
     """
 
-    name = "cg+amg"
     iterative = True
 
-    def __init__(self, symmetric: bool = True, rtol: float = 1e-9, fallback=None, max_iter: int = 300,
-                 rebuild_factor: float = 1.6, max_coarse: int = 300):
+    def __init__(self, symmetric: bool = True, rtol: float = 1e-9, fallback=None, max_iter: int = 200,
+                 rebuild_factor: float = 1.6, max_coarse: int = 300, max_rate: float = 10.0):
         self.symmetric, self.rtol, self.max_iter = symmetric, rtol, max_iter
-        self.rebuild_factor, self.max_coarse = rebuild_factor, max_coarse
+        self.rebuild_factor, self.max_coarse, self.max_rate = rebuild_factor, max_coarse, max_rate
+        self.direct_only = False
         self._fallback = fallback
         self.B = None
         self.hierarchy = None
         self.iterations: list[int] = []
-        self.setups = self.fallbacks = 0
+        self.setups = self.direct_solves = 0
         self._rate = None  # CG iterations per decade right after the last setup
         self._stale = False
 
@@ -309,10 +322,13 @@ class AMGSolver:
         self._rate, self._stale = None, False
 
     def solve(self, K: sp.csr_matrix, b: np.ndarray, rtol: float | None = None) -> np.ndarray:
+        """``K^-1 b`` to ``|K x - b| <= rtol |b|`` (default: the solver's ``rtol``)."""
         rtol = self.rtol if rtol is None else float(rtol)
         b = np.asarray(b, dtype=float)
+        if self.direct_only:
+            return self._direct(K, b)
         A = sp.csr_matrix(K) if self.symmetric else sp.csr_matrix(0.5 * (K + K.T))
-        for attempt in range(2):
+        for _ in range(2):
             if self.hierarchy is None or self._stale or self.hierarchy.n != K.shape[0]:
                 self._setup(A)
             else:
@@ -326,12 +342,24 @@ class AMGSolver:
                 rate = its / max(1.0, -math.log10(max(rtol, 1e-300)))
                 if self._rate is None:
                     self._rate = rate
+                    self.direct_only = rate > self.max_rate  # multigrid does not suit these tangents
                 elif rate > self.rebuild_factor * self._rate + 0.5:
                     self._stale = True  # converged, but the next solve gets a fresh setup
                 return x
             self.iterations.append(self.max_iter)
             self._stale = True
-        self.fallbacks += 1
+        self.direct_only = True
+        return self._direct(K, b)
+
+    @property
+    def name(self) -> str:
+        """``"cg+amg"``, or the direct solver's name once the solves went to it."""
+        if self.direct_only and self._fallback is not None:
+            return f"{self._fallback.name} (after cg+amg)"
+        return "cg+amg"
+
+    def _direct(self, K, b):
+        self.direct_solves += 1
         if self._fallback is None:
             self._fallback = _direct(self.symmetric)
         return self._fallback.solve(K, b)

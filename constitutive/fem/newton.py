@@ -6,7 +6,8 @@ Each load step sets the prescribed displacements at the new load factor and iter
 the energy norm ``|du . R_f| <= etol * |du_0 . R_0|``. Optional backtracking line search on
 ``|R_f|``. A step that diverges, exceeds ``max_iter`` or inverts an element (det F <= 0) is
 restarted from the last converged state with half the increment; below ``min_step``
-:class:`ConvergenceError` is raised.
+:class:`ConvergenceError` is raised. The internal state of a state-carrying material is
+committed (``problem.commit``) only after a converged step, so a restarted step begins from it.
 """
 
 from __future__ import annotations
@@ -127,6 +128,8 @@ def solve(problem: Problem, steps: int = 10, max_iter: int = 20, rtol: float = 1
                         f"(last failure: {exc})") from exc
                 continue
             u, t, last = trial, t_new, state
+            if hasattr(problem, "commit"):  # state-carrying materials: accept the step's state
+                problem.commit(state, t)
             rec = Step(t, len(res) - 1, res, en, *_bc_summary(problem, u, state), cutbacks=cutbacks)
             result.steps.append(rec)
             if writer is not None:
@@ -232,12 +235,13 @@ def _linear_solve(solver, K, b, eta: float):
 
 
 def _solver_stats(solver, timings) -> None:
-    """Counters of an iterative solver (Krylov iterations, setups, direct fallbacks)."""
+    """Counters of an iterative solver (Krylov iterations, setups, solves handed to a direct
+    solver)."""
     impl = getattr(solver, "impl", None) or solver
     its = getattr(impl, "iterations", None)
     if its:
         timings["krylov_iterations"] = list(its)
-    for key in ("setups", "fallbacks"):
+    for key in ("setups", "direct_solves"):
         if hasattr(impl, key):
             timings[f"solver_{key}"] = getattr(impl, key)
 

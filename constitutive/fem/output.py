@@ -3,7 +3,9 @@ reaction-force data (CSV, JSON) and a PNG plot.
 
 Point data: ``displacement`` and ``reaction`` (nodal reaction forces, zero on free nodes).
 Cell data (averaged over the element's quadrature points): ``cauchy`` (9 components, row
-major), ``von_mises`` = sqrt(3/2 dev(sigma):dev(sigma)) and ``J`` = det F.
+major), ``von_mises`` = sqrt(3/2 dev(sigma):dev(sigma)) and ``J`` = det F; for state-carrying
+materials also ``internal_variables`` (n_state components) and one scalar ``state_<label>`` per
+state variable (the labels are listed in the JSON log).
 """
 
 from __future__ import annotations
@@ -29,6 +31,16 @@ def cell_fields(F: torch.Tensor, P: torch.Tensor) -> dict[str, np.ndarray]:
     return {"cauchy": sigma.reshape(-1, 9).numpy(), "von_mises": vm.numpy(), "J": J.mean(dim=1).numpy()}
 
 
+def internal_fields(internal: torch.Tensor, labels) -> dict[str, np.ndarray]:
+    """Cell averages of the quadrature-point state (ne, nq, n_state): the whole array and one
+    scalar field per label."""
+    avg = internal.detach().mean(dim=1).numpy()
+    out = {"internal_variables": avg}
+    for k, label in enumerate(labels):
+        out["state_" + str(label).replace(".", "_")] = np.ascontiguousarray(avg[:, k])
+    return out
+
+
 class Writer:
     """Writes one mesh file per load step into ``directory`` and the summaries at the end.
 
@@ -49,6 +61,7 @@ class Writer:
         self.stress_unit = stress_unit
         self.entries: list[tuple[float, str]] = []
         self._xdmf = None
+        self.state_labels: list[str] | None = None
 
     def write(self, problem, u: np.ndarray, state, t: float) -> None:
         """Write the fields of one converged state (VTU file or XDMF time step)."""
@@ -59,6 +72,10 @@ class Writer:
         R.reshape(-1)[fixed] = state.R[fixed]
         point_data = {"displacement": U.copy(), "reaction": R}
         cells = cell_fields(state.F, state.P)
+        internal = getattr(state, "internal", None)
+        if internal is not None:
+            self.state_labels = list(problem.material.state_labels)
+            cells.update(internal_fields(internal, self.state_labels))
         if self.fmt == "vtu":
             fname = f"{self.name}_{len(self.entries):04d}.vtu"
             mesh.write(os.path.join(self.directory, fname), point_data, cells)
@@ -95,7 +112,8 @@ class Writer:
         elif self._xdmf is not None:
             self._xdmf.__exit__(None, None, None)
             files.append(self._xdmf_path)
-        files += write_history(result, self.directory, self.name, self.plot, self.stress_unit)
+        files += write_history(result, self.directory, self.name, self.plot, self.stress_unit,
+                               state_labels=self.state_labels)
         return files
 
 
@@ -127,9 +145,10 @@ def units_note(stress_unit: str | None) -> str:
 
 
 def write_history(result, directory: str, name: str = "solution", plot=None,
-                  stress_unit: str | None = None) -> list[str]:
-    """Reaction-force history as CSV and JSON (with the Newton log and the units), and a PNG
-    plot if ``plot = (dirichlet name, component)``; returns the paths written."""
+                  stress_unit: str | None = None, state_labels=None) -> list[str]:
+    """Reaction-force history as CSV and JSON (with the Newton log, the units and the labels of
+    the internal variables), and a PNG plot if ``plot = (dirichlet name, component)``; returns
+    the paths written."""
     rows = history_rows(result)
     csv_path = os.path.join(directory, f"{name}_reactions.csv")
 
@@ -148,6 +167,7 @@ def write_history(result, directory: str, name: str = "solution", plot=None,
                                               "linear_solver": result.linear_solver,
                                               "units": units_note(stress_unit),
                                               "stress_unit": stress_unit,
+                                              "state_labels": state_labels,
                                               "completed": not getattr(result, "failure", ""),
                                               "failure": getattr(result, "failure", "")}, indent=1))
     files = [csv_path, json_path]

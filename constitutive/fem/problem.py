@@ -8,6 +8,13 @@
 The residual is ``R = f_int(u) - f_ext(u, t)`` on all DOFs (node-major, ``3 a + i``); on
 constrained DOFs it is the reaction force. The material is evaluated once per iteration on all
 quadrature points: ``material.pk1_tangent(F)`` with ``F`` of shape (ne * nq, 3, 3).
+
+State-carrying materials (:class:`constitutive.inelastic.Inelastic`: viscoelasticity, Mullins)
+keep their state at the quadrature points (``Problem.state``, (ne, nq, n_state)). Each
+evaluation updates it from the last committed state over ``dt = (t - t_committed) * duration``
+(``duration``: the physical time of load factor 1, :meth:`Problem.solve`); the Newton driver
+commits it only when a load step has converged, so a cut-back step starts again from the
+committed state.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from constitutive.inelastic import Inelastic
 from constitutive.tensors import det
 
 from . import assembly as asm
@@ -46,6 +54,8 @@ class State:
     P: torch.Tensor
     f_ext: np.ndarray
     timings: dict = field(default_factory=dict)
+    #: state of a state-carrying material after this evaluation (ne, nq, n_state), else None
+    internal: torch.Tensor | None = None
 
 
 _MODE_NAMES = ("translation along x", "translation along y", "translation along z",
@@ -96,8 +106,9 @@ class Problem:
     def __init__(self, mesh: Mesh, material, formulation: str = "displacement", quadrature=None):
         if not isinstance(mesh, Mesh):
             raise TypeError(f"mesh: expected a constitutive.fem.Mesh, got {type(mesh).__name__}")
-        if not hasattr(material, "pk1_tangent"):
-            raise TypeError("material: expected a constitutive.Hyperelastic (with pk1_tangent)")
+        if not (hasattr(material, "pk1_tangent") or isinstance(material, Inelastic)):
+            raise TypeError("material: expected a constitutive.Hyperelastic (with pk1_tangent) or a "
+                            "state-carrying constitutive.inelastic.Inelastic")
         if formulation not in FORMULATIONS:
             raise ValueError(f"formulation: expected one of {FORMULATIONS}, got {formulation!r}")
         if formulation == "fbar" and mesh.cell_type != "hexahedron":
@@ -120,6 +131,12 @@ class Problem:
         self.body_forces: list[BodyForce] = []
         self._pattern = None
         self._work: dict[str, torch.Tensor] = {}  # tangent-sized arrays reused every iteration
+        #: physical time of load factor 1 (state-carrying materials: dt = duration * dt_load)
+        self.duration = 1.0
+        #: state-carrying materials: include d(state)/dF in the tangent (False: the frozen-state
+        #: tangent, for comparison; Newton then converges linearly)
+        self.consistent_tangent = True
+        self.reset_state()
 
     # ------------------------------------------------------------------ definition
     def displace(self, where, value, components=(0, 1, 2), name: str | None = None) -> Dirichlet:
@@ -157,12 +174,34 @@ class Problem:
         self.body_forces.append(load)
         return load
 
+    def reset_state(self) -> None:
+        """The virgin state at every quadrature point (state-carrying materials) and t = 0."""
+        self.t_committed = 0.0
+        self.state = None
+        if isinstance(self.material, Inelastic):
+            ne, nq = self.dV.shape
+            self.state = self.material.initial_state((ne, nq))
+
+    def commit(self, state: State, t: float) -> None:
+        """Accept a converged evaluation at load factor ``t``: its state becomes the start of the
+        next step (the Newton driver calls this after each converged step only)."""
+        if state.internal is not None:
+            self.state = state.internal.detach().clone()
+        self.t_committed = float(t)
+
     def solve(self, steps: int = 10, output_dir: str | None = None, name: str = "solution",
-              fmt: str = "vtu", plot=None, **kwargs):
+              fmt: str = "vtu", plot=None, duration: float | None = None, **kwargs):
         """Solve from load factor 0 to 1 (:func:`constitutive.fem.newton.solve`; keywords
         ``max_iter, rtol, atol, etol, line_search, min_step, linear_solver, predictor,
         verbose``); with ``output_dir`` write the VTU/XDMF series, reaction CSV/JSON and, with
-        ``plot=(dirichlet name, component)``, a PNG (:class:`~constitutive.fem.output.Writer`)."""
+        ``plot=(dirichlet name, component)``, a PNG (:class:`~constitutive.fem.output.Writer`).
+        ``duration``: physical time of load factor 1 for state-carrying materials (the load steps
+        are the time steps; default 1); the solve starts from the virgin state."""
+        if duration is not None:
+            if not (isinstance(duration, (int, float)) and duration > 0):
+                raise ValueError(f"duration: expected a positive number, got {duration!r}")
+            self.duration = float(duration)
+        self.reset_state()
         if plot is not None:  # checked before the solve, not after it
             names = [bc.name for bc in self.dirichlet if bc.name]
             if not (isinstance(plot, (tuple, list)) and len(plot) == 2 and plot[0] in names
@@ -287,7 +326,15 @@ class Problem:
         else:
             Fm = F
         t1 = time.perf_counter()
-        if tangent:
+        internal = None
+        if self.state is not None:
+            dt = max(t - self.t_committed, 0.0) * self.duration
+            P, A, internal = self.material.pk1_tangent_state(Fm.reshape(-1, 3, 3),
+                                                             self.state.reshape(ne * nq, -1), dt,
+                                                             consistent=self.consistent_tangent)
+            internal = internal.reshape(ne, nq, -1)
+            A = A.reshape(ne, nq, 3, 3, 3, 3) if tangent else None
+        elif tangent:
             # A is consumed below (element matrices), so its 40 MB-per-8000-hexahedra buffer is
             # reused (no page faults); P is kept in the returned state and allocated afresh
             P = torch.empty(ne * nq, 3, 3, dtype=Fm.dtype)
@@ -321,4 +368,4 @@ class Problem:
             p = self._pattern
             K = sp.csr_matrix((data, p.indices, p.indptr), shape=(p.nfree, p.nfree))
         tm["assembly"] = time.perf_counter() - t2 + (t1 - t0)
-        return State(f_int - f_ext, K, Fm, P, f_ext, tm)
+        return State(f_int - f_ext, K, Fm, P, f_ext, tm, internal)

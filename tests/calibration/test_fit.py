@@ -213,3 +213,64 @@ def test_jones_treloar_cauchy_difference_fit():
     r2 = {e.name: e.r2 for e in res.experiments}
     assert min(r2.values()) > 0.94 and r2["biaxial_lambda2_1.000"] > 0.998, r2
     assert res.stable
+
+
+# ------------------------------------------------------------------ compiled evaluation
+COMPILED = [
+    ("mooney-rivlin-incompressible", {"c10": 0.3, "c01": 0.05}),
+    ("ogden-incompressible", {"mu": [0.6, 0.002, -0.01], "alpha": [1.4, 4.5, -2.2]}),
+    ("neo-hooke", {"mu": 0.5, "lmbda": 2.0}),  # compressible: lateral stretches solved (IFT)
+    ("gent-incompressible", {"mu": 0.4, "Jm": 40.0}),  # a domain condition in the kernel
+]
+
+
+@pytest.mark.parametrize("name,params", COMPILED)
+def test_compiled_residuals_and_jacobian_equal_eager(name, params):
+    """FitKernel (P, dP/dF, dP/dtheta compiled) gives the eager residuals and exact Jacobian,
+    on every load-path kind (general F, uniaxial, Cauchy, simple shear, biaxial, difference)."""
+    space = ParameterSpace(materials.get(name, **params))
+    pe = FitProblem(space, _all_modes(), residual="absolute", compiled=False)
+    pc = FitProblem(space, _all_modes(), residual="absolute", compiled=True)
+    for x in (space.x0(), space.clip(space.x0() * 1.05)):
+        r0, J0 = pe.residuals(x), pe.residual_jacobian(x)
+        r1, J1 = pc.residuals(x), pc.residual_jacobian(x)
+        np.testing.assert_allclose(r1, r0, rtol=0, atol=1e-12 * max(1.0, np.abs(r0).max()))
+        np.testing.assert_allclose(J1, J0, rtol=0, atol=1e-10 * np.abs(J0).max())
+    assert pc._kernel and pe._kernel is None
+
+
+def test_compiled_fit_same_optimum_and_default_policy(monkeypatch):
+    """Ogden-3 on Treloar: the compiled evaluation reaches the eager optimum to 1e-10; with the
+    default policy a problem is eager for its first COMPILE_AFTER evaluations, then compiled."""
+    from constitutive import fast
+    from constitutive.calibration import fit_problem as fp
+
+    exps = load_experiments(TRELOAR)
+    start = {"mu": [0.6, 1e-3, -1e-2], "alpha": [1.3, 5.0, -2.0]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FitWarning)
+        with fast.disabled():
+            eager = fit("ogden-incompressible", exps, start=start, stability=False)
+        fp.FitKernel.build(materials.get("ogden-incompressible", **start))
+        compiled = fit("ogden-incompressible", exps, start=start, stability=False)
+    np.testing.assert_allclose(compiled.x, eager.x, rtol=1e-10)
+    assert compiled.cost == pytest.approx(eager.cost, rel=1e-12)
+    monkeypatch.setattr(fp.FitKernel, "_CACHE", {})
+    monkeypatch.setattr(fp, "COMPILE_AFTER", 3)
+    pb = FitProblem(ParameterSpace(materials.get("mooney-rivlin-incompressible", c10=0.3, c01=0.05)), exps)
+    x = pb.space.x0()
+    for _ in range(3):
+        pb.residuals(x)
+        assert pb._kernel is None
+    pb.residuals(x)
+    assert isinstance(pb._kernel, fp.FitKernel)
+
+
+def test_compiled_domain_violation_is_a_penalty_like_eager():
+    """Beyond Gent's locking stretch both evaluations reject the step (penalty residuals)."""
+    exps = [Experiment("ut", "uniaxial", stress=np.ones(3), stretch=np.array([1.5, 3.0, 6.0]))]
+    space = ParameterSpace(materials.get("gent-incompressible", mu=0.4, Jm=5.0))
+    for compiled in (False, True):
+        pb = FitProblem(space, exps, compiled=compiled)
+        r = pb.residuals(space.x0())
+        assert pb.penalized and np.all(r == r[0]) and "locking" in pb.last_error.lower(), pb.last_error

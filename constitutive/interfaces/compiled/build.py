@@ -121,7 +121,10 @@ def compile_material(model, name: str, output, *, options: dict | None = None, t
     Parameters
     ----------
     model : registered name, ``"path/to/file.py:ClassName"``, a :class:`Hyperelastic` subclass or
-        an instance (its parameter values only fix the shapes, e.g. the number of Ogden terms).
+        an instance (its parameter values only fix the shapes, e.g. the number of Ogden terms);
+        or a state-carrying material (:class:`constitutive.inelastic.Inelastic` instance or a
+        name of ``materials.available_state_models()``): its update is compiled with the state
+        in ``STATEV`` (:mod:`.build_state`).
     name : library name; the UMAT symbol is ``NAME`` in upper case, the file ``libNAME.so``
         (CalculiX material ``@ABAQUSNL_NAME_NAME``).
     output : directory to write into (created if missing).
@@ -147,6 +150,12 @@ def compile_material(model, name: str, output, *, options: dict | None = None, t
     if existing and not overwrite:
         raise FileExistsError(f"output: {', '.join(existing)} exist(s); pass overwrite=True (--force) "
                               "to replace")
+    from .build_state import compile_state, is_state_model, state_material
+
+    if is_state_model(model):  # state-carrying: STATEV, NSTATV and DTIME (see build_state)
+        info = compile_state(state_material(model, dict(options or {}), terms), sym, out, paths, convention,
+                             umat_alias, _compile, CONVENTIONS, LARGE_OPS)
+        return CompiledLibrary(paths["c"], paths["h"], paths["so"], paths["json"], info)
     material = _material(model, dict(options or {}), terms)
     if material.dtype != torch.float64:
         raise TypeError("model: the compiled library is float64; create the material with "

@@ -8,6 +8,10 @@ This module imports neither torch nor the rest of the engine, so it runs in envi
 without torch (a DOLFINx/MPI environment, a post-processing machine). Parameters are given by
 name (validated against the bounds recorded in ``NAME.json``) or as the ``PROPS`` array of the
 UMAT. Bad input raises ``ValueError`` naming the argument, the status and the first bad point.
+
+Libraries of state-carrying materials (``"state"`` in ``NAME.json``) expose the update instead:
+``initial_state``, ``update(F, state, dt) -> (P, A, state_new)``, ``update_mandel`` and a
+:meth:`CompiledMaterial.umat` that carries ``STATEV`` and ``DTIME``.
 """
 
 from __future__ import annotations
@@ -113,17 +117,34 @@ class CompiledMaterial:
         return np.concatenate([head, self.params[:self.info["n_params"]]])
 
     # ------------------------------------------------------------------ evaluation
+    @property
+    def n_state(self) -> int:
+        """Number of state variables per point (0 for hyperelastic libraries)."""
+        return int(self.info.get("state", {}).get("n_state", 0))
+
+    @property
+    def state_labels(self) -> list[str]:
+        """Names of the state variables (``STATEV`` order)."""
+        return list(self.info.get("state", {}).get("labels", []))
+
     def _bind(self) -> None:
         n = self.name
         i64 = ctypes.c_int64
+        self._umat = getattr(self._lib, n)
+        self._umat.restype = None
+        if self.n_state:
+            for attr, sym in (("_up", f"{n}_update"), ("_upm", f"{n}_update_mandel")):
+                fn = getattr(self._lib, sym)
+                fn.argtypes = [i64, _P, _P, _P, _P, _P, _P, _P, ctypes.POINTER(i64)]
+                fn.restype = ctypes.c_int
+                setattr(self, attr, fn)
+            return
         self._st = getattr(self._lib, f"{n}_stress_tangent")
         self._st.argtypes = [i64, _P, _P, _P, _P, ctypes.POINTER(i64)]
         self._st.restype = ctypes.c_int
         self._stm = getattr(self._lib, f"{n}_stress_tangent_mandel")
         self._stm.argtypes = [i64, _P, _P, _P, _P, _P, ctypes.POINTER(i64)]
         self._stm.restype = ctypes.c_int
-        self._umat = getattr(self._lib, n)
-        self._umat.restype = None
 
     def _raise(self, status: int, bad: int, arg: str, batch: tuple[int, ...]) -> None:
         what = self.info["status"].get(str(status), f"status {status}")
@@ -163,6 +184,40 @@ class CompiledMaterial:
             self._raise(st, bad.value, "e", batch)
         return W, s, D
 
+    # ------------------------------------------------------------------ state-carrying libraries
+    def initial_state(self, batch=()) -> np.ndarray:
+        """The virgin state (zeros) of shape (*batch, n_state)."""
+        batch = (batch,) if isinstance(batch, int) else tuple(batch)
+        return np.zeros((*batch, self.n_state))
+
+    def _update(self, fn, x, state, dt, tail, out_tails, arg):
+        if not self.n_state:
+            raise TypeError(f"{self.name}: not a state-carrying library (no 'state' in its description)")
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        if x.ndim < len(tail) or x.shape[x.ndim - len(tail):] != tail:
+            raise ValueError(f"{arg}: expected shape (..., {', '.join(map(str, tail))}), got {x.shape}")
+        batch = x.shape[:x.ndim - len(tail)]
+        state = np.ascontiguousarray(state, dtype=np.float64)
+        if state.shape != batch + (self.n_state,):
+            raise ValueError(f"state: expected shape {batch + (self.n_state,)}, got {state.shape}")
+        dt = np.ascontiguousarray(np.broadcast_to(np.asarray(dt, dtype=np.float64), batch))
+        outs = [np.empty(batch + t) for t in out_tails] + [np.empty(batch + (self.n_state,))]
+        bad = ctypes.c_int64(-1)
+        st = fn(int(np.prod(batch, dtype=np.int64)), _dptr(self.params), _dptr(x), _dptr(state), _dptr(dt),
+                *[_dptr(o) for o in outs], ctypes.byref(bad))
+        if st:
+            self._raise(st, bad.value, arg if st != 5 else "state/dt", batch)
+        return tuple(outs)
+
+    def update(self, F, state, dt) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``P`` (..., 3, 3), algorithmic ``A = dP/dF`` (..., 3, 3, 3, 3) and the new state at the
+        end of an increment ``dt`` (scalar or (...)) from ``state`` (..., n_state) to ``F``."""
+        return self._update(self._up, F, state, dt, (3, 3), [(3, 3), (3, 3, 3, 3)], "F")
+
+    def update_mandel(self, e, state, dt) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Mandel ``s`` (..., 6), algorithmic ``D`` (..., 6, 6) and the new state at strain ``e``."""
+        return self._update(self._upm, e, state, dt, (6,), [(6,), (6, 6)], "e")
+
     @staticmethod
     def _outputs(out, shapes) -> list[np.ndarray]:
         if out is None:
@@ -175,11 +230,15 @@ class CompiledMaterial:
                 raise ValueError(f"out: expected writable C-contiguous float64 arrays of shapes {shapes}")
         return list(out)
 
-    def umat(self, F, ntens: int = 6, pnewdt: float = 1.0, props=None) -> dict:
+    def umat(self, F, ntens: int = 6, pnewdt: float = 1.0, props=None, statev=None, dtime: float = 0.0,
+             dfgrd0=None, kstep=(1, 1, 1, 0), nstatv: int | None = None) -> dict:
         """Call the UMAT symbol once, through the Abaqus ABI, at one deformation gradient ``F``.
 
-        Returns ``{"STRESS", "DDSDDE", "SSE", "PNEWDT"}``; ``STRESS`` and ``DDSDDE`` start as NaN,
-        so a cut-back request leaves NaN there (the UMAT leaves them unchanged).
+        Returns ``{"STRESS", "DDSDDE", "SSE", "PNEWDT", "STATEV"}``; ``STRESS`` and ``DDSDDE`` start
+        as NaN, so a cut-back request leaves NaN there (the UMAT leaves them unchanged).
+        ``statev`` (state at the start of the increment, default the virgin state), ``dtime``,
+        ``dfgrd0``, ``kstep`` (``KSTEP(1..4)``; CalculiX's linear first iteration has
+        ``KSTEP(3) = 0``) and ``nstatv`` (default the state size) are passed as given.
         """
         F = np.asarray(F, dtype=np.float64)
         if F.shape != (3, 3):
@@ -192,19 +251,23 @@ class CompiledMaterial:
         dfgrd1 = np.asfortranarray(F)
         scal = {k: np.zeros(1) for k in ("SSE", "SPD", "SCD", "RPL", "DTIME", "TEMP", "DTEMP", "CELENT",
                                          "DRPLDT")}
+        scal["DTIME"][0] = float(dtime)
+        sv = np.zeros(max(self.n_state, 1)) if statev is None else \
+            np.array(statev, dtype=np.float64).reshape(-1)
+        nsv = self.n_state if nstatv is None else int(nstatv)
         pnew = np.array([pnewdt])
         ints = {k: ctypes.c_int(v) for k, v in (("NDI", 3), ("NSHR", ntens - 3), ("NTENS", ntens),
-                                                  ("NSTATV", 0), ("NPROPS", props.size), ("NOEL", 1),
+                                                  ("NSTATV", nsv), ("NPROPS", props.size), ("NOEL", 1),
                                                   ("NPT", 1), ("LAYER", 1), ("KSPT", 1), ("KINC", 1))}
-        kstep = (ctypes.c_int * 4)(1, 1, 1, 0)
-        z = {k: np.zeros(n) for k, n in (("STATEV", 1), ("DDSDDT", ntens), ("DRPLDE", ntens),
+        kstep = (ctypes.c_int * 4)(*[int(k) for k in kstep])
+        z = {k: np.zeros(n) for k, n in (("DDSDDT", ntens), ("DRPLDE", ntens),
                                          ("STRAN", ntens), ("DSTRAN", ntens), ("TIME", 2), ("PREDEF", 1),
                                          ("DPRED", 1), ("COORDS", 3))}
         drot = np.asfortranarray(np.eye(3))
-        dfgrd0 = np.asfortranarray(np.eye(3))
+        dfgrd0 = np.asfortranarray(np.eye(3) if dfgrd0 is None else np.asarray(dfgrd0, dtype=np.float64))
         cmname = ctypes.create_string_buffer(b"%-80s" % self.name.encode())
         b = ctypes.byref
-        self._umat(_dptr(stress), _dptr(z["STATEV"]), _dptr(ddsdde), _dptr(scal["SSE"]), _dptr(scal["SPD"]),
+        self._umat(_dptr(stress), _dptr(sv), _dptr(ddsdde), _dptr(scal["SSE"]), _dptr(scal["SPD"]),
                    _dptr(scal["SCD"]), _dptr(scal["RPL"]), _dptr(z["DDSDDT"]), _dptr(z["DRPLDE"]),
                    _dptr(scal["DRPLDT"]), _dptr(z["STRAN"]), _dptr(z["DSTRAN"]), _dptr(z["TIME"]),
                    _dptr(scal["DTIME"]), _dptr(scal["TEMP"]), _dptr(scal["DTEMP"]), _dptr(z["PREDEF"]),
@@ -214,7 +277,7 @@ class CompiledMaterial:
                    b(ints["NPT"]), b(ints["LAYER"]), b(ints["KSPT"]), kstep, b(ints["KINC"]),
                    ctypes.c_long(80))
         return {"STRESS": stress, "DDSDDE": np.ascontiguousarray(ddsdde), "SSE": float(scal["SSE"][0]),
-                "PNEWDT": float(pnew[0])}
+                "PNEWDT": float(pnew[0]), "STATEV": sv[:max(self.n_state, 0)]}
 
 
 def library_environment(*directories) -> dict:
