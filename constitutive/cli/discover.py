@@ -8,7 +8,8 @@ import sys
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "discover", help="discover a constitutive model (sparse term library or ICNN) from experiments",
-        description="Automated model discovery (documentation: Model discovery): exact best-subset search over a library "
+        description="Automated model discovery (see the documentation, 'Model discovery'): exact "
+                    "best-subset search over a library "
                     "of convex invariant and Ogden terms, refitted by trust-region least squares with the "
                     "exact Jacobian; the number of terms chosen by BIC, AICc or cross-validation. Writes a "
                     "fit file that loads as a material (materials.discovered.from_file) and compiles to a "
