@@ -158,6 +158,7 @@ class CompiledMaterial:
 
         ``out``: optional ``(P, A)`` C-contiguous float64 arrays written in place.
         """
+        self._elastic_only("pk1_tangent")
         F = np.ascontiguousarray(F, dtype=np.float64)
         if F.ndim < 2 or F.shape[-2:] != (3, 3):
             raise ValueError(f"F: expected shape (..., 3, 3), got {F.shape}")
@@ -172,6 +173,7 @@ class CompiledMaterial:
 
     def stress_tangent_mandel(self, e, out=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Energy ``W`` (...), Mandel ``s`` (..., 6) and ``D`` (..., 6, 6) at Mandel strains ``e``."""
+        self._elastic_only("stress_tangent_mandel")
         e = np.ascontiguousarray(e, dtype=np.float64)
         if e.ndim < 1 or e.shape[-1] != 6:
             raise ValueError(f"e: expected shape (..., 6), got {e.shape}")
@@ -183,6 +185,11 @@ class CompiledMaterial:
         if st:
             self._raise(st, bad.value, "e", batch)
         return W, s, D
+
+    def _elastic_only(self, what: str) -> None:
+        if self.n_state:
+            raise TypeError(f"{self.name}: {what} is not defined for a state-carrying library; use "
+                            "update(F, state, dt) or update_mandel(e, state, dt)")
 
     # ------------------------------------------------------------------ state-carrying libraries
     def initial_state(self, batch=()) -> np.ndarray:
