@@ -21,12 +21,13 @@ _LAZY = {
     "DomainError": ("domain", "DomainError"),
     "require": ("domain", "require"),
     "Hyperelastic": ("hyperelastic", "Hyperelastic"),
+    "Inelastic": ("inelastic", "Inelastic"),
     "Parameter": ("parameters", "Parameter"),
     "param": ("parameters", "param"),
 }
 _SUBMODULES = ("invariants", "kinematics", "mandel", "tensors")
 
-__all__ = ["DomainError", "Hyperelastic", "Parameter", "param", "require", "invariants", "kinematics",
+__all__ = ["DomainError", "Hyperelastic", "Inelastic", "Parameter", "param", "require", "invariants", "kinematics",
            "mandel", "tensors", "__version__"]
 
 
