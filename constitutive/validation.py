@@ -186,6 +186,12 @@ def warn_small_stretches(F: torch.Tensor, name: str = "F") -> None:
         if bool(tiny.any()):
             worst = float(lam.min())
             digits = max(0.0, -math.log10(1.1e-16 / max(worst, 1e-300)))
+            if digits < 1.0:  # nothing of C is left in E: the results would be noise
+                raise ValueError(
+                    f"{name}: principal stretches down to {math.sqrt(max(worst, 0.0)):.3g} at "
+                    f"{int(tiny.sum())} point(s): the strain E = (C - I)/2 keeps no significant digit of C "
+                    "there (smallest eigenvalue of C below 1e-15); the state is out of the range the "
+                    "engine can evaluate in float64")
             warnings.warn(
                 f"{name}: principal stretches down to {math.sqrt(max(worst, 0.0)):.3g} at {int(tiny.sum())} "
                 f"point(s): the strain E = (C - I)/2 keeps about {digits:.0f} significant digits of C there, "

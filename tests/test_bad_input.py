@@ -174,6 +174,8 @@ def test_tiny_stretches_are_reported():
     F = torch.diag(torch.tensor([1e-6, 1e3, 1e3]))
     with pytest.warns(AccuracyWarning, match=r"F: principal stretches down to 1e-06"):
         NH.pk1(F)
+    F = torch.diag(torch.tensor([1e-9, 3e4, 3e4]))  # C's smallest eigenvalue 1e-18: nothing left in E
+    _raises(lambda: NH.pk1(F), ValueError, r"^F: principal stretches down to 1e-09 .* keeps no significant digit")
 
 
 def test_correct_results_for_unusual_but_valid_input():
