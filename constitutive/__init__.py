@@ -27,8 +27,8 @@ _LAZY = {
 }
 _SUBMODULES = ("invariants", "kinematics", "mandel", "tensors")
 
-__all__ = ["DomainError", "Hyperelastic", "Inelastic", "Parameter", "param", "require", "invariants", "kinematics",
-           "mandel", "tensors", "__version__"]
+__all__ = ["DomainError", "Hyperelastic", "Inelastic", "Parameter", "param", "require", "invariants",
+           "kinematics", "mandel", "tensors", "__version__"]
 
 
 def __getattr__(name: str):

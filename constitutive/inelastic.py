@@ -39,16 +39,13 @@ from . import kinematics as kin
 from . import mandel
 from .domain import DomainError, domain_message, require
 from .hyperelastic import DBL_MAX, NONFINITE_RESULT, Hyperelastic
+from .material_base import MaterialBase
 from .parameters import Parameter, collect_parameters
-from .tensors import det
 from .validation import (
     DEFAULT_DTYPE,
     as_scalar_param,
     as_tensor,
-    check_positive_det,
-    check_strain_admissible,
     index_text,
-    warn_small_stretches,
 )
 
 __all__ = ["Inelastic", "Wrapper", "energy_gradient", "tangent_fd_error"]
@@ -70,7 +67,7 @@ def energy_gradient(W: torch.Tensor, e: torch.Tensor) -> torch.Tensor:
     return torch.zeros_like(e) if g is None else g
 
 
-class Inelastic:
+class Inelastic(MaterialBase):
     """Base class of state-carrying materials (see the module docstring).
 
     Subclasses declare parameters like :class:`~constitutive.Hyperelastic` (``param(...)``),
@@ -142,46 +139,7 @@ class Inelastic:
         """Number of state variables per point (``NSTATV`` / ``*DEPVAR`` of the UMAT)."""
         return len(self.state_labels)
 
-    def parameter_values(self) -> dict[str, float | list[float]]:
-        """Plain-Python parameter values (JSON-serialisable)."""
-        out = {}
-        for pname in self.parameters:
-            v = getattr(self, pname).detach().cpu()
-            out[pname] = float(v) if v.ndim == 0 else [float(x) for x in v.reshape(-1)]
-        return out
-
-    def option_values(self) -> dict[str, object]:
-        """Non-numeric options by name."""
-        return {k: getattr(self, k) for k in self.options}
-
-    def replace(self, **params) -> Inelastic:
-        """New material of the same class with some parameters (or options) changed."""
-        values = {k: getattr(self, k) for k in self.parameters}
-        values.update(self.option_values())
-        values.update(params)
-        out = type(self)(dtype=self.dtype, device=self.device, **values)
-        out.stress_unit = self.stress_unit
-        return out
-
-    def __repr__(self) -> str:
-        items = {**self.parameter_values(), **self.option_values()}
-        return f"{type(self).__name__}(" + ", ".join(f"{k}={v!r}" for k, v in items.items()) + ")"
-
     # ------------------------------------------------------------------ inputs
-    def as_strain_mandel(self, e, name: str = "e") -> torch.Tensor:
-        """Validated Mandel strain (..., 6): finite, ``C = I + 2E`` positive definite."""
-        t = as_tensor(e, name, (6,), self.dtype, self.device)
-        if not self.small_strain:
-            check_strain_admissible(t.detach(), name)
-        return t
-
-    def as_deformation_gradient(self, F, name: str = "F") -> torch.Tensor:
-        """Validated deformation gradient (..., 3, 3) with ``det F > 0``."""
-        t = as_tensor(F, name, (3, 3), self.dtype, self.device)
-        check_positive_det(det(t.detach()), name)
-        warn_small_stretches(t.detach(), name)
-        return t
-
     def as_state(self, state, batch: tuple[int, ...], name: str = "state") -> torch.Tensor:
         """Validated state (*batch, n_state): finite, of the material's dtype."""
         t = as_tensor(state, name, (self.n_state,), self.dtype, self.device)
