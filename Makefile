@@ -45,10 +45,13 @@ lint: $(TEST_VENV)/.installed
 	$(TEST_VENV)/bin/ruff check constitutive materials tests benchmarks examples data tools
 	$(TEST_VENV)/bin/lint-imports
 
+# the peers of the benchmarks (matadi, tensortrax, JAX) come with the bench extra
 bench: $(TEST_VENV)/.installed
+	$(TEST_VENV)/bin/pip install -q -e ".[bench]"
 	$(TEST_VENV)/bin/python benchmarks/material_point.py
 	$(TEST_VENV)/bin/python benchmarks/fitting.py
 	$(TEST_VENV)/bin/python benchmarks/fem.py
+	$(TEST_VENV)/bin/python benchmarks/export.py
 
 docs: $(TEST_VENV)/.installed
 	NO_MKDOCS_2_WARNING=1 $(TEST_VENV)/bin/mkdocs build --strict

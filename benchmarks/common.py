@@ -65,12 +65,21 @@ def machine_info(threads: int) -> dict:
 
 
 def write_json(path: Path, data: dict) -> None:
-    """Write ``data`` atomically (temporary file + ``os.replace``)."""
+    """Write ``data`` atomically (temporary file + ``os.replace``, the usual permissions; torch-free,
+    the DOLFINx benchmark imports it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=1, default=str)
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=1, default=str)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)  # mkstemp creates 0600
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
 
 
 def format_table(rows: list[dict], columns: list[tuple[str, str, str]]) -> str:

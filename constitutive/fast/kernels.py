@@ -189,7 +189,7 @@ def _check_out(out, shapes, like: torch.Tensor, name: str) -> list[torch.Tensor]
     return res
 
 
-def _validate(material, kind: str, x: torch.Tensor) -> torch.Tensor:
+def validate_input(material, kind: str, x: torch.Tensor) -> torch.Tensor:
     """The material's own input checks (clear errors); a C pass first where it can decide.
 
     The eager validators build several temporaries per point; for large valid CPU batches one
@@ -220,13 +220,13 @@ def _validate(material, kind: str, x: torch.Tensor) -> torch.Tensor:
 def run_kernel(material, kind: str, x, out=None, validated: bool = True) -> tuple[torch.Tensor, ...]:
     """Run the ``kind`` kernel of ``material`` on ``x`` (..., *in_shape); returns the outputs.
 
-    ``validated=False`` runs the input checks first (see :func:`_validate`). A point outside
+    ``validated=False`` runs the input checks first (see :func:`validate_input`). A point outside
     the model's domain (:func:`constitutive.domain.require`) raises the eager path's
     :class:`~constitutive.domain.DomainError`, with the same count and first index.
     """
     in_shape, out_shapes = KINDS[kind]
     if not validated:
-        x = _validate(material, kind, x)
+        x = validate_input(material, kind, x)
     batch = tuple(x.shape[: x.ndim - len(in_shape)])
     outs = _check_out(out, [batch + s for s in out_shapes], x, "out")
     k = kernel_for(material, kind, x.device)

@@ -210,7 +210,7 @@ def _newton(problem, solver, u, t, max_iter, rtol, atol, etol, line_search, timi
 #: eta = min(ETA_MAX, max(ETA_QUADRATIC * |R| / ref, ETA_TARGET * tol / |R|))
 ETA_MAX, ETA_QUADRATIC, ETA_TARGET = 1e-2, 1e-3, 1e-1
 #: relative accuracy of the predictor's linear solve (iterative solvers)
-ETA_PREDICTOR = 1e-6
+ETA_PREDICTOR = 1e-3
 
 
 def _forcing(rn: float, ref: float, rtol: float, atol: float) -> float:

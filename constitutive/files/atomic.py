@@ -23,10 +23,14 @@ def _umask() -> int:
     return mask
 
 
-def atomic_write(path, writer: Callable[[str], object]) -> None:
+def atomic_write(path, writer: Callable[[str], object], fresh: bool = False) -> None:
     """Call ``writer(tmp)`` on a temporary file in the directory of ``path``, then ``os.replace``.
 
-    On any error the temporary file is removed and ``path`` is left as it was.
+    On any error the temporary file is removed and ``path`` is left as it was. ``fresh=True``:
+    the temporary name is reserved and its empty file removed again, so ``writer`` creates it
+    (exclusively, e.g. HDF5 mode ``"w-"``, ``open(tmp, "xb")``); ext4 flushes a file that was
+    opened with truncation at its close (``auto_da_alloc``), which for large files costs more
+    than writing them.
     """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
@@ -39,6 +43,8 @@ def atomic_write(path, writer: Callable[[str], object]) -> None:
     fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=directory)
     os.close(fd)
     try:
+        if fresh:
+            os.remove(tmp)
         writer(tmp)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; use the usual permissions
         os.replace(tmp, path)

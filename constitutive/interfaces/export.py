@@ -19,6 +19,9 @@ strain vectors to stress vectors, ``T[I, J] = f_s(I) m(J) / f_e(J) C[ij kl]`` wi
 multiplicity ``m = 2`` for shear columns (1 otherwise): Mandel ``D = w w C``, Voigt ``C[ij kl]``.
 
 Files are written atomically (temporary file in the same directory, then ``os.replace``).
+Large CPU batches are evaluated by one compiled pass from F to the file's layout
+(:mod:`.export_eval`) and streamed to the file chunk by chunk (:mod:`.export_files`): memory
+stays at two chunks whatever the number of points.
 """
 
 from __future__ import annotations
@@ -31,12 +34,12 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 
-from constitutive import kinematics as kin
 from constitutive import mandel
-from constitutive.files import atomic_write
+from constitutive.fast.kernels import validate_input
 from constitutive.hyperelastic import Hyperelastic
 
-from .abaqus_umat import jaumann_tangent
+from .export_eval import EXPORT_STRESS_MEASURES, TANGENTS, check_kinds, evaluator, output_shapes
+from .export_files import check_suffix, stream_rows, write_tangent_file
 from .notation import (
     NOTATIONS,
     check_notation,
@@ -46,24 +49,16 @@ from .notation import (
     vector_to_stress,
 )
 
-TANGENTS = {
-    "dS/dE": ("pk2", "Green-Lagrange strain E", "CC_IJKL = d2W/dE_IJ dE_KL = dS_IJ/dE_KL"),
-    "dP/dF": ("pk1", "deformation gradient F", "A_iJkL = dP_iJ/dF_kL"),
-    "spatial": ("cauchy", "rate of deformation d",
-                "c_ijkl = J^-1 F_iI F_jJ F_kK F_lL CC_IJKL (Truesdell rate of Kirchhoff stress / J)"),
-    "abaqus": ("cauchy", "rate of deformation d",
-               "C^MJ_ijkl = c_ijkl + (d_ik s_jl + s_ik d_jl + d_il s_jk + s_il d_jk)/2 "
-               "(Jaumann rate of Kirchhoff stress / J, Abaqus DDSDDE)"),
-}
-EXPORT_STRESS_MEASURES = {"pk2": "second Piola-Kirchhoff S", "pk1": "first Piola-Kirchhoff P = F S",
-                   "cauchy": "Cauchy sigma = F S F^T / J", "kirchhoff": "Kirchhoff tau = F S F^T"}
 DEFAULT_UNITS = "stress, tangent and energy density in the stress unit of the parameters; F dimensionless"
 
 
 # ----------------------------------------------------------------------------- evaluation
 def _as_F(F_or_E, kind: str, material: Hyperelastic) -> torch.Tensor:
-    if kind == "F":
-        F = material.as_deformation_gradient(F_or_E, "F")
+    if kind == "F":  # one compiled pass for large valid batches, the full checks otherwise
+        plain = isinstance(F_or_E, np.ndarray) and F_or_E.dtype == np.float64
+        x = torch.from_numpy(F_or_E) if plain else F_or_E
+        F = validate_input(material, "pk1", x) if isinstance(x, torch.Tensor) else \
+            material.as_deformation_gradient(x, "F")
         return F.reshape(-1, 3, 3)
     if kind == "E":
         x = torch.as_tensor(np.asarray(F_or_E, dtype=np.float64))
@@ -73,26 +68,6 @@ def _as_F(F_or_E, kind: str, material: Hyperelastic) -> torch.Tensor:
             raise ValueError("E: I + 2E must be positive definite (C = F^T F)")
         return (Q * lam.sqrt()[..., None, :]) @ Q.transpose(-1, -2)  # F = U, no rotation
     raise ValueError(f"kind: expected 'F' or 'E', got {kind!r}")
-
-
-def evaluate_tangents(material: Hyperelastic, F: torch.Tensor, stress: str, tangent: str):
-    """Energy (n,), stress tensor (n,3,3) and tangent tensor (n,3,3,3,3) as NumPy arrays.
-
-    ``F`` (n,3,3) must be validated (:meth:`Hyperelastic.as_deformation_gradient`).
-    """
-    if tangent not in TANGENTS:
-        raise ValueError(f"tangent: expected one of {list(TANGENTS)}, got {tangent!r}")
-    if stress not in EXPORT_STRESS_MEASURES:
-        raise ValueError(f"stress: expected one of {list(EXPORT_STRESS_MEASURES)}, got {stress!r}")
-    e = kin.strain_mandel_from_F(F)
-    s, D = material.stress_tangent_mandel(e)
-    S, CC = mandel.from_mandel(s), mandel.from_mandel4(D)
-    T = {"dS/dE": lambda: CC, "dP/dF": lambda: kin.dPdF_from_material_tangent(F, S, CC),
-         "spatial": lambda: kin.spatial_tangent(F, CC), "abaqus": lambda: jaumann_tangent(F, S, CC)}
-    sig = {"pk2": S, "pk1": F @ S, "kirchhoff": kin.kirchhoff_from_pk2(F, S),
-           "cauchy": kin.cauchy_from_pk2(F, S)}[stress]
-    W = material.energy_mandel(e)
-    return tuple(t.detach().cpu().numpy() for t in (W, sig, T[tangent]()))
 
 
 def _attrs(material, notation, stress, tangent, units) -> dict:
@@ -149,82 +124,32 @@ def export_tangents(path, material: Hyperelastic, F_or_E, *, kind: str = "F", st
     if not (isinstance(chunk_size, int) and chunk_size > 0):
         raise ValueError(f"chunk_size: expected a positive integer, got {chunk_size!r}")
     stress = stress or TANGENTS[tangent][0]
+    check_kinds(stress, tangent)
     notation = notation or {"abaqus": "abaqus", "dP/dF": "tensor"}.get(tangent, "mandel")
     check_notation(notation)
     if notation != "tensor" and (tangent == "dP/dF" or stress == "pk1"):
         raise ValueError(f"notation: {notation!r} needs symmetric quantities; dP/dF and P have no "
                          "minor symmetries, use notation='tensor'")
-    _suffix(path)
+    check_suffix(path)
     if getattr(material, "incompressible", False):
         raise ValueError(
             f"material: {material.name or type(material).__name__} is incompressible: its stress is the "
             "isochoric part plus a pressure that only the boundary conditions determine, so a tangent at a "
             "given F is not defined; export the compressible model (e.g. "
             f"{(material.name or '').replace('-incompressible', '') or 'the model'} with a bulk modulus K)")
-    F = _as_F(F_or_E, kind, material)
+    F = _as_F(F_or_E, kind, material).detach().cpu().numpy()
     n = F.shape[0]
     if n == 0:
         raise ValueError("F_or_E: no points to export (an empty array)")
-    data: dict[str, np.ndarray] = {"F": F.detach().cpu().numpy()}
-    for i0 in range(0, n, chunk_size):  # fixed-size chunks: peak memory near the output size
-        W, sig, T = evaluate_tangents(material, F[i0:i0 + chunk_size], stress, tangent)
-        part = {"stress": stress_to_vector(sig, notation), "tangent": tangent_to_matrix(T, notation),
-                "energy": W}
-        for k, v in part.items():
-            if k not in data:
-                data[k] = np.empty((n, *v.shape[1:]))
-            data[k][i0:i0 + v.shape[0]] = v
-        if progress is not None:
-            progress(min(i0 + chunk_size, n), n)
-    write_tangent_file(path, data, _attrs(material, notation, stress, tangent, units))
+    run = evaluator(material, stress, tangent, notation, n)
+    shapes = dict(zip(("energy", "stress", "tangent"), output_shapes(notation), strict=True))
+
+    def fill(target: dict) -> None:
+        stream_rows(run, F, shapes, target, chunk_size, progress)
+
+    attrs = _attrs(material, notation, stress, tangent, units)
+    write_tangent_file(path, {"F": F}, attrs, fill=(shapes, fill))
     return str(path)
-
-
-# ----------------------------------------------------------------------------- files
-def _suffix(path) -> str:
-    ext = os.path.splitext(str(path))[1].lower()
-    if ext not in (".h5", ".hdf5", ".npz"):
-        raise ValueError(f"path: expected a .h5, .hdf5 or .npz file name, got {str(path)!r}")
-    return ext
-
-
-def _descriptions(attrs: dict) -> dict:
-    """Per-dataset descriptions (HDF5 dataset attribute ``description``)."""
-    vec = attrs.get("notation") != "tensor"
-    where = f"components {attrs.get('ordering')}" if vec else "full tensor components"
-    return {
-        "F": "deformation gradient F[n, i, j] = F_ij (dimensionless)",
-        "stress": f"{attrs.get('stress_measure')} stress, {where}, "
-                  f"shear factor {attrs.get('stress_shear_factor')}",
-        "tangent": f"{attrs.get('tangent_kind')} tangent: {attrs.get('tangent_definition')}; "
-                   + (f"rows = stress {where}, columns = strain components (shear factor "
-                      f"{attrs.get('strain_shear_factor')})" if vec else "tangent[n, i, j, k, l]"),
-        "energy": "strain energy per unit reference volume W",
-    }
-
-
-def _write_hdf5(tmp: str, data: dict, attrs: dict) -> None:
-    import h5py
-
-    desc = _descriptions(attrs)
-    with h5py.File(tmp, "w") as f:
-        for k, v in attrs.items():
-            f.attrs[k] = v
-        for k, v in data.items():
-            f.create_dataset(k, data=v)
-            if k in desc:
-                f[k].attrs["description"] = desc[k]
-
-
-def _write_npz(tmp: str, data: dict, attrs: dict) -> None:
-    with open(tmp, "wb") as fh:
-        np.savez(fh, attrs=np.array(json.dumps(attrs)), **data)
-
-
-def write_tangent_file(path, data: dict, attrs: dict) -> None:
-    """Write arrays and attributes atomically (temporary file in the same directory, os.replace)."""
-    ext = _suffix(path)
-    atomic_write(path, lambda tmp: (_write_npz if ext == ".npz" else _write_hdf5)(tmp, data, attrs))
 
 
 @dataclass(frozen=True)
@@ -259,7 +184,7 @@ class TangentFile:
 
 def read_tangents(path, notation: str | None = None) -> TangentFile:
     """Read an exported file; optionally convert it to ``notation``."""
-    ext = _suffix(path)
+    ext = check_suffix(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"path: no such file {str(path)!r}")
     if ext == ".npz":

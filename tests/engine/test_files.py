@@ -84,3 +84,31 @@ def test_output_paths_are_checked_before_work(tmp_path):
         check_output_path(tmp_path / "f.gif", "--plot", (".png",))
     assert check_output_path(tmp_path / "f.PNG", "--plot", (".png",)).endswith("f.PNG")
     time.sleep(0)
+
+
+def test_fresh_temporary_is_created_by_the_writer(tmp_path):
+    """fresh=True: the writer gets a reserved name with no file behind it (it creates the file
+    itself, exclusively, so nothing is opened with truncation); the result and the usual
+    permissions are those of a plain atomic write, and a failing writer leaves nothing."""
+    target = tmp_path / "out.bin"
+    seen = []
+
+    def writer(tmp):
+        seen.append(os.path.exists(tmp))
+        with open(tmp, "xb") as fh:
+            fh.write(b"new")
+
+    atomic_write(target, writer, fresh=True)
+    assert seen == [False] and target.read_bytes() == b"new"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+
+    def failing(tmp):
+        with open(tmp, "xb") as fh:
+            fh.write(b"partial")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write(target, failing, fresh=True)
+    assert sorted(os.listdir(tmp_path)) == ["out.bin"] and target.read_bytes() == b"new"

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-import constitutive.interfaces.export as ex
+import constitutive.interfaces.export_files as exf
 import materials
 from constitutive import mandel
 from constitutive.cli import main
@@ -188,18 +188,18 @@ def test_strain_input_gives_rotation_free_F(tmp_path, mat, Fs):
 # ----------------------------------------------------------------------------- atomic writes
 @pytest.mark.parametrize("name", ["out.h5", "out.npz"])
 def test_interrupted_write_leaves_nothing(tmp_path, mat, Fs, monkeypatch, name):
-    def failing_hdf5(tmp, data, attrs):
+    def failing_hdf5(tmp, data, attrs, fill=None):
         with h5py.File(tmp, "w") as f:
             f.create_dataset("F", data=data["F"])  # part of the file is written ...
         raise OSError("disk full")  # ... then the writer fails
 
-    def failing_npz(tmp, data, attrs):
+    def failing_npz(tmp, data, attrs, fill=None):
         with open(tmp, "wb") as fh:
             fh.write(b"PK\x03\x04partial")
         raise OSError("disk full")
 
-    monkeypatch.setattr(ex, "_write_hdf5", failing_hdf5)
-    monkeypatch.setattr(ex, "_write_npz", failing_npz)
+    monkeypatch.setattr(exf, "_write_hdf5", failing_hdf5)
+    monkeypatch.setattr(exf, "_write_npz", failing_npz)
     with pytest.raises(OSError, match="disk full"):
         export_tangents(tmp_path / name, mat, Fs)
     assert os.listdir(tmp_path) == []
