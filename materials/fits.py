@@ -70,6 +70,16 @@ def from_fit(path, *, compressible: bool = False, K: float | None = None, **opti
             raise ValueError(f"fit: {path} holds no fit result (missing {missing})")
         model, params = d["model"], dict(d["parameters"])
         opts = {**d.get("options", {}), **options}
+        if d.get("kind") == "state":  # a fit of a state model (constitutive fit on time series)
+            if compressible or K is not None:
+                raise ValueError(f"fit: K/compressible apply to incompressible hyperelastic fits, not to the "
+                                 f"state model {model!r}; fit its compressible base instead")
+            from .viscoelastic import get_state_model
+
+            mat = get_state_model(model, **params, **opts)
+            if d.get("units"):
+                mat.stress_unit = d["units"]
+            return mat
         if compressible or K is not None:
             base = model.removesuffix("-incompressible")
             if base == model:

@@ -384,6 +384,23 @@ class HistoryFitResult:
             lines.append(f"  {e.name}: R^2 = {e.r2:.5f}, mean relative error {e.rel_error_mean:.3%}")
         return "\n".join(lines)
 
+    def save_json(self, path) -> None:
+        """Write the fitted state model as JSON (atomic): ``kind = "state"``, model, parameters,
+        options (with ``base``), units, standard errors, R^2 per experiment; read back by
+        :func:`materials.from_fit` and ``--fit`` of every command."""
+        import json
+
+        from constitutive.files import write_text_atomic
+
+        mat = self.material
+        d = {"kind": "state", "model": self.model, "parameters": self.parameters,
+             "options": mat.option_values() if mat is not None else {}, "units": self.units,
+             "cost": self.cost, "success": self.success, "message": self.message, "nfev": self.nfev,
+             "std_errors": self.std_errors, "wall_time": self.wall_time,
+             "experiments": {e.name: {"r2": e.r2, "rel_error_mean": e.rel_error_mean}
+                             for e in self.experiments}}
+        write_text_atomic(path, json.dumps(d, indent=2, default=str))
+
 
 def _standard_errors(space: HistorySpace, J: np.ndarray, cost: float, x: np.ndarray) -> dict:
     N, P = J.shape

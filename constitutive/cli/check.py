@@ -15,10 +15,13 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    from constitutive import Inelastic
     from constitutive.checks import format_table, run_all_checks
+    from constitutive.checks_state import run_state_checks
 
     mat = make_model(args.model, args.param, args.fit, args.bulk_modulus)
     print(f"{mat!r}")
-    results = run_all_checks(mat, n=args.points, seed=args.seed, amplitude=args.amplitude)
+    checks = run_state_checks if isinstance(mat, Inelastic) else run_all_checks
+    results = checks(mat, n=args.points, seed=args.seed, amplitude=args.amplitude)
     print(format_table(results))
     return 0 if all(r.passed for r in results) else 1

@@ -79,6 +79,8 @@ def material_from(model: str | None = None, fit: str | None = None, **params):
         return mat.replace(**numeric) if numeric else mat
     if model is None:
         raise ValueError("MODEL: give a registered model name (see `constitutive models`) or --fit FIT")
+    if model.strip().lower().replace("_", "-") in materials.available_state_models():
+        return materials.get_state_model(model, **params)  # e.g. viscoelastic with base=...
     return materials.get(model, **params)
 
 

@@ -44,9 +44,17 @@ def run(args) -> int:
     info = lib.info
     print(f"compiled {info['model']} ({info['class']}) as {info['name']}, "
           f"UMAT convention {info['umat_convention']}")
-    print(f"  PROPS = {info['props']['layout'].strip('[]')}  ({info['props']['n_props']} values)")
+    layout = info["props"]["layout"]
+    layout = layout[1:-1] if layout.startswith("[") and layout.endswith("]") else layout
+    print(f"  PROPS = {layout}  ({info['props']['n_props']} values)")
+    state = info.get("state")
+    if state:
+        print(f"  STATEV = {', '.join(state['labels'])}  ({state['n_state']} values, "
+              f"start at {state['initial']})")
     for path in (lib.source, lib.header, lib.library, lib.description):
         print(f"  wrote {path}")
+    depvar = f"  *DEPVAR  {state['n_state']}" if state else ""
     print(f"  CalculiX: *MATERIAL, NAME=@ABAQUSNL_{info['name']}_{info['name']}  "
-          f"*USER MATERIAL, CONSTANTS={info['props']['n_props']}  (LD_LIBRARY_PATH={lib.library.parent})")
+          f"*USER MATERIAL, CONSTANTS={info['props']['n_props']}{depvar}  "
+          f"(LD_LIBRARY_PATH={lib.library.parent})")
     return 0

@@ -63,6 +63,10 @@ def run(args) -> int:
     if args.starts is not None and args.starts < 1:
         raise ValueError(f"--starts: expected a positive integer, got {args.starts}")
     exps = load_experiments(args.data, args.experiments.split(",") if args.experiments else None)
+    import materials
+
+    if args.model.strip().lower().replace("_", "-") in materials.available_state_models():
+        return _run_state_fit(args, exps)
     name = resolve_model(args.model, args.compressible)
     fixed, fixed_values = _fixed(args.fix)
     elements = {k: v for k, v in fixed_values.items() if "[" in k}
@@ -97,5 +101,42 @@ def run(args) -> int:
         print(f"wrote {args.hdf5}")
     if args.plot:
         res.plot(args.plot)
+        print(f"wrote {args.plot}")
+    return 0 if res.success else 1
+
+
+def _run_state_fit(args, exps) -> int:
+    """A state model (viscoelastic, mullins) on time series: :func:`fit_history` from the
+    ``--param`` start values (the model's defaults otherwise), exact Jacobian by default."""
+    from constitutive.calibration.fit_history import fit_history, history_fit_figure
+
+    from .common import make_model
+
+    for flag, value in (("--hdf5", args.hdf5), ("--compressible", args.compressible),
+                        ("--free-bulk", args.free_bulk), ("--terms", args.terms)):
+        if value:
+            raise ValueError(f"{flag}: not available for a state model ({args.model}); give list lengths "
+                             "by their start values (--param tau=0.1,10) and write results with --output")
+    if args.starts not in (None, 1):
+        raise ValueError(f"--starts: state-model fits run from one start (the --param values), "
+                         f"got {args.starts}")
+    fixed, fixed_values = _fixed(args.fix)
+    mat = make_model(args.model, args.param)
+    if fixed_values:
+        mat = mat.replace(**fixed_values)
+    weights = {k: float(v) for k, v in parse_params(args.weight).items()}
+    if not args.quiet:
+        print(f"fitting {args.model} ({mat!r}) to {len(exps)} experiment(s) of {args.data} ...", flush=True)
+    res = fit_history(mat, exps, fixed=fixed or None, weights=weights or None, residual=args.residual,
+                      units=args.units, jacobian=args.jacobian)
+    print(res.summary())
+    if args.output:
+        res.save_json(args.output)
+        print(f"wrote {args.output}")
+    if args.plot:
+        from constitutive.files import atomic_write
+
+        fig = history_fit_figure(res)
+        atomic_write(args.plot, lambda tmp: fig.savefig(tmp, format=args.plot.rsplit(".", 1)[-1], dpi=150))
         print(f"wrote {args.plot}")
     return 0 if res.success else 1

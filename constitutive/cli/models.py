@@ -43,10 +43,15 @@ def describe(cls) -> list[str]:
 def run(args) -> int:
     import materials
 
-    names = [args.name] if args.name else materials.available()
+    states = set(materials.available_state_models())
+    names = [args.name] if args.name else materials.available() + sorted(states)
     for name in names:
-        cls = materials.model_class(name)
+        state = name.strip().lower().replace("_", "-") in states
+        cls = materials.state_model_class(name) if state else materials.model_class(name)
         summary = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
         print(f"{name}  ({cls.__name__}): {summary}")
         print("\n".join(describe(cls)))
+        if state:
+            print("    state model: wraps a hyperelastic base (option base=NAME; the base's parameters "
+                  "come first)")
     return 0

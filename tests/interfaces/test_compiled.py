@@ -276,3 +276,20 @@ def test_cli_compiles_a_user_model_file(tmp_path):
     P, A = lib.pk1_tangent(F.numpy())
     assert _rel(P, P0.numpy()) < 1e-12 and _rel(A, A0.numpy()) < 1e-12
     assert main(["compile", f"{src}:NoSuchClass", "--name", "X", "--output", str(tmp_path / "x")]) == 2
+
+
+def test_cli_compiles_a_state_model_and_says_how_to_declare_it(tmp_path, capsys):
+    """A state model through the CLI: the PROPS line keeps every bracket, the STATEV layout and
+    CalculiX's *DEPVAR come with it, and the JSON says what STATEV holds before the first
+    increment (the virgin state)."""
+    from constitutive.cli import main
+
+    out = tmp_path / "lib"
+    assert main(["compile", "viscoelastic", "--option", "base=neo-hooke-decoupled", "--terms", "2",
+                 "--name", "VISCO", "--output", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "PROPS = mu, K, tau[2], beta[2]  (6 values)" in text
+    assert "*USER MATERIAL, CONSTANTS=6  *DEPVAR  18" in text
+    assert "STATEV = Siso.11," in text and "(18 values, start at zeros)" in text
+    info = json.loads((out / "VISCO.json").read_text())
+    assert info["state"]["n_state"] == 18 and info["state"]["initial"] == "zeros"

@@ -159,7 +159,7 @@ def compile_state(
         "state": {
             "n_state": ns,
             "labels": list(material.state_labels),
-            "initial": "zeros",
+            "initial": _initial_state(material),
             "layout": "STATEV[0 .. n_state-1] in the order of labels (Mandel components, shear x sqrt 2)",
         },
         "conditions": prog_m.conditions,
@@ -191,3 +191,9 @@ def compile_state(
     }
     write_text_atomic(paths["json"], json.dumps(info, indent=2) + "\n")
     return info
+
+
+def _initial_state(material) -> str | list[float]:
+    """``"zeros"`` or the virgin state's values (what ``STATEV`` must hold before the first increment)."""
+    v = [float(x) for x in material.initial_state_values().detach().cpu().reshape(-1)]
+    return "zeros" if not any(v) else v
