@@ -22,6 +22,9 @@ Example (all sections but ``[mesh]`` and ``[material]`` are optional)::
     nodes = "xmin"               # named node set, or a table of coordinates {x = 0.0, z = 1.0}
     components = [0]             # default [0, 1, 2]
     value = 0.0                  # displacement at the end of loading (scalar or per component)
+    # amplitude = [[0.0, 0.0], [0.05, 1.0], [1.0, 1.0]]   # optional: value x a(t), piecewise
+                                 # linear in the load factor t = 0..1 (ramp and hold); also
+                                 # on [[traction]]
 
     [[traction]]                 # dead traction per unit reference area
     faces = "xmax"
@@ -37,6 +40,7 @@ Example (all sections but ``[mesh]`` and ``[material]`` are optional)::
     [solver]                     # keywords of constitutive.fem.newton.solve
     steps = 5
     linear_solver = "auto"
+    # duration = 60.0            # physical time of load factor 1 (state models: viscoelastic)
 
     [output]
     directory = "results"
@@ -64,15 +68,15 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 SOLVER_KEYS = {"steps", "max_iter", "rtol", "atol", "etol", "line_search", "min_step", "linear_solver",
-               "verbose"}
+               "verbose", "duration"}
 #: the allowed keys of every section; ``[material]`` holds ``model`` and the model's own
 #: parameters and options, which the material factory checks
 SCHEMA: dict[str, set[str] | None] = {
     "mesh": {"type", "n", "size", "origin", "cell_type", "file", "thickness"},
     "material": None,
     "problem": {"formulation"},
-    "dirichlet": {"nodes", "components", "value", "name"},
-    "traction": {"faces", "value", "name"},
+    "dirichlet": {"nodes", "components", "value", "name", "amplitude"},
+    "traction": {"faces", "value", "name", "amplitude"},
     "pressure": {"faces", "value", "name"},
     "body_force": {"value"},
     "solver": SOLVER_KEYS,
@@ -127,9 +131,40 @@ def _check_values(t: dict, where: str, source: str) -> None:
         bad("format", "'vtu' or 'xdmf'")
     if "steps" in t and not (isinstance(t["steps"], int) and t["steps"] >= 1):
         bad("steps", "a positive integer")
+    if "duration" in t and not (_number(t["duration"]) and t["duration"] > 0):
+        bad("duration", "a positive number (the physical time of load factor 1)")
+    if "amplitude" in t:
+        try:
+            amplitude_curve(t["amplitude"])
+        except ValueError as exc:
+            bad("amplitude", str(exc))
     if "n" in t and not (isinstance(t["n"], int) and t["n"] >= 1 or isinstance(t["n"], list)
                          and len(t["n"]) == 3 and all(isinstance(v, int) and v >= 1 for v in t["n"])):
         bad("n", "a positive integer or a list of three")
+
+
+def amplitude_curve(points) -> Callable[[float], float]:
+    """``a(t)``: piecewise-linear interpolation of ``[[t0, a0], [t1, a1], ...]`` over the load
+    factor (``t`` increasing from 0 to 1), like Abaqus' tabular ``*AMPLITUDE``."""
+    ok = isinstance(points, list) and len(points) >= 2 and all(
+        isinstance(p, list) and len(p) == 2 and all(_number(v) for v in p) for p in points)
+    if not ok:
+        raise ValueError("a list of at least two [t, a] pairs of numbers, e.g. [[0, 0], [0.1, 1], [1, 1]]")
+    t = np.array([p[0] for p in points], dtype=float)
+    a = np.array([p[1] for p in points], dtype=float)
+    if t[0] != 0.0 or t[-1] != 1.0 or not bool((np.diff(t) > 0).all()):
+        raise ValueError("load factors t increasing from 0 to 1 (first t = 0, last t = 1)")
+    return lambda x: float(np.interp(x, t, a))
+
+
+def _scaled_dirichlet(value, components, curve):
+    """``value(X, t)`` of a Dirichlet condition: the end value times ``curve(t)``."""
+    comps = np.asarray(components, dtype=np.int64)
+    v = np.broadcast_to(np.asarray(value, dtype=float), (len(comps),)) if np.ndim(value) == 0 or \
+        len(value) == len(comps) else np.asarray(value, dtype=float)[comps]
+    full = np.zeros(3)
+    full[comps] = v
+    return lambda X, t: np.broadcast_to(curve(t) * full, X.shape).copy()
 
 
 def _number(v) -> bool:
@@ -207,10 +242,16 @@ def build(cfg: dict, material_factory: MaterialFactory, base_dir: str = ".",
     for i, bc in enumerate(cfg.get("dirichlet", [])):
         if "nodes" not in bc:
             raise ValueError(f"{source}: [[dirichlet]] #{i + 1}: missing key 'nodes'")
-        prob.displace(_where(bc["nodes"], f"dirichlet[{i}].nodes"), bc.get("value", 0.0),
-                      bc.get("components", [0, 1, 2]), bc.get("name"))
+        value, comps = bc.get("value", 0.0), bc.get("components", [0, 1, 2])
+        if "amplitude" in bc:
+            value = _scaled_dirichlet(value, comps, amplitude_curve(bc["amplitude"]))
+        prob.displace(_where(bc["nodes"], f"dirichlet[{i}].nodes"), value, comps, bc.get("name"))
     for i, tr in enumerate(cfg.get("traction", [])):
-        prob.traction(_where(tr["faces"], f"traction[{i}].faces"), tr["value"], tr.get("name", ""))
+        value = tr["value"]
+        if "amplitude" in tr:
+            curve, vec = amplitude_curve(tr["amplitude"]), np.asarray(value, dtype=float)
+            value = (lambda c, v: lambda Xq, t: np.broadcast_to(c(t) * v, Xq.shape).copy())(curve, vec)
+        prob.traction(_where(tr["faces"], f"traction[{i}].faces"), value, tr.get("name", ""))
     for i, pr in enumerate(cfg.get("pressure", [])):
         prob.pressure(_where(pr["faces"], f"pressure[{i}].faces"), float(pr["value"]), pr.get("name", ""))
     if "body_force" in cfg:

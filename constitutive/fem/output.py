@@ -62,6 +62,7 @@ class Writer:
         self.entries: list[tuple[float, str]] = []
         self._xdmf = None
         self.state_labels: list[str] | None = None
+        self.duration: float | None = None  # physical time of load factor 1 (state models)
 
     def write(self, problem, u: np.ndarray, state, t: float) -> None:
         """Write the fields of one converged state (VTU file or XDMF time step)."""
@@ -75,6 +76,7 @@ class Writer:
         internal = getattr(state, "internal", None)
         if internal is not None:
             self.state_labels = list(problem.material.state_labels)
+            self.duration = float(problem.duration)
             cells.update(internal_fields(internal, self.state_labels))
         if self.fmt == "vtu":
             fname = f"{self.name}_{len(self.entries):04d}.vtu"
@@ -113,12 +115,13 @@ class Writer:
             self._xdmf.__exit__(None, None, None)
             files.append(self._xdmf_path)
         files += write_history(result, self.directory, self.name, self.plot, self.stress_unit,
-                               state_labels=self.state_labels)
+                               state_labels=self.state_labels, duration=self.duration)
         return files
 
 
-def history_rows(result) -> list[dict]:
-    """One row per load factor: t, then ``<set>_u<i>`` and ``<set>_F<i>`` for each Dirichlet set."""
+def history_rows(result, duration: float | None = None) -> list[dict]:
+    """One row per load factor: t (and the physical ``time = t duration`` of a state model's
+    solve), then ``<set>_u<i>`` and ``<set>_F<i>`` for each Dirichlet set."""
     rows = [{"t": 0.0, "iterations": 0}]
     if result.steps:
         for name in result.steps[0].reactions:
@@ -132,6 +135,9 @@ def history_rows(result) -> list[dict]:
                 row[f"{name}_u{i}"] = s.displacements[name][i]
                 row[f"{name}_F{i}"] = f[i]
         rows.append(row)
+    if duration is not None:
+        rows = [{"t": r["t"], "time": r["t"] * duration, **{k: v for k, v in r.items() if k != "t"}}
+                for r in rows]
     return rows
 
 
@@ -145,11 +151,12 @@ def units_note(stress_unit: str | None) -> str:
 
 
 def write_history(result, directory: str, name: str = "solution", plot=None,
-                  stress_unit: str | None = None, state_labels=None) -> list[str]:
+                  stress_unit: str | None = None, state_labels=None,
+                  duration: float | None = None) -> list[str]:
     """Reaction-force history as CSV and JSON (with the Newton log, the units and the labels of
     the internal variables), and a PNG plot if ``plot = (dirichlet name, component)``; returns
     the paths written."""
-    rows = history_rows(result)
+    rows = history_rows(result, duration)
     csv_path = os.path.join(directory, f"{name}_reactions.csv")
 
     def write_csv(tmp: str) -> None:
