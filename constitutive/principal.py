@@ -254,3 +254,21 @@ def _chi(c, I1, I2, I3):
 
 def _dchi(c, I1, I2, I3):
     return (3.0 * c - 2.0 * I1) * c + I2
+
+
+def right_stretch(C: torch.Tensor) -> torch.Tensor:
+    """``U = C^(1/2)`` of SPD ``C`` (..., 3, 3) without an eigendecomposition (Hoger & Carlson
+    1984, Q. Appl. Math. 42:113)::
+
+        U = (-C^2 + (i1^2 - i2) C + i1 i3 I) / (i1 i2 - i3)
+
+    with the invariants of ``U``: ``i1 = sum_i c_i^(1/2)`` (:func:`principal_power_sums`,
+    coincidence-safe), ``i2 = (i1^2 - tr C) / 2``, ``i3 = (det C)^(1/2)``. The denominator is
+    ``(u1 + u2)(u2 + u3)(u3 + u1) > 0``. Plain torch operations, so the fast path compiles it.
+    """
+    i1 = principal_power_sums(C, [0.5])[..., 0]
+    i2 = 0.5 * (i1 * i1 - (C[..., 0, 0] + C[..., 1, 1] + C[..., 2, 2]))
+    i3 = torch.sqrt(det(C))
+    eye = torch.eye(3, dtype=C.dtype, device=C.device)
+    num = -(C @ C) + (i1 * i1 - i2)[..., None, None] * C + (i1 * i3)[..., None, None] * eye
+    return num / (i1 * i2 - i3)[..., None, None]

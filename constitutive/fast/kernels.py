@@ -189,14 +189,19 @@ def _check_out(out, shapes, like: torch.Tensor, name: str) -> list[torch.Tensor]
     return res
 
 
-def validate_input(material, kind: str, x: torch.Tensor) -> torch.Tensor:
+def validate_input(material, kind: str, x: torch.Tensor, name: str | None = None) -> torch.Tensor:
     """The material's own input checks (clear errors); a C pass first where it can decide.
 
+    ``name`` is the argument named in error messages (default: the validator's, ``e`` / ``F``).
     The eager validators build several temporaries per point; for large valid CPU batches one
     compiled pass counting non-finite entries (and ``det F <= 0``) replaces them, and only
     when it finds a problem do the validators run, to raise their usual error.
     """
-    full = material.as_strain_mandel if kind == "mandel" else material.as_deformation_gradient
+    check = material.as_strain_mandel if kind == "mandel" else material.as_deformation_gradient
+
+    def full(t):  # the material's own checks and messages (``name``: the argument they name)
+        return check(t) if name is None else check(t, name)
+
     in_shape = KINDS[kind][0]
     ok_layout = (x.dtype == material.dtype == torch.float64 and x.device.type == "cpu"
                  and x.device == material.device and x.ndim >= len(in_shape)

@@ -38,7 +38,14 @@ from constitutive import mandel
 from constitutive.fast.kernels import validate_input
 from constitutive.hyperelastic import Hyperelastic
 
-from .export_eval import EXPORT_STRESS_MEASURES, TANGENTS, check_kinds, evaluator, output_shapes
+from .export_eval import (
+    EXPORT_STRESS_MEASURES,
+    TANGENTS,
+    check_kinds,
+    evaluator,
+    output_shapes,
+    strain_evaluator,
+)
 from .export_files import check_suffix, stream_rows, write_tangent_file
 from .notation import (
     NOTATIONS,
@@ -68,6 +75,13 @@ def _as_F(F_or_E, kind: str, material: Hyperelastic) -> torch.Tensor:
             raise ValueError("E: I + 2E must be positive definite (C = F^T F)")
         return (Q * lam.sqrt()[..., None, :]) @ Q.transpose(-1, -2)  # F = U, no rotation
     raise ValueError(f"kind: expected 'F' or 'E', got {kind!r}")
+
+
+def _as_strain(E, material: Hyperelastic) -> np.ndarray:
+    """Validated Mandel strains (n, 6) from Mandel (n, 6) or tensor (n, 3, 3) Green-Lagrange strains."""
+    x = torch.as_tensor(np.asarray(E, dtype=np.float64))
+    e = x if x.shape[-1:] == (6,) else mandel.to_mandel(material.as_strain_tensor(x, "E"))
+    return validate_input(material, "mandel", e.reshape(-1, 6).contiguous(), "E").detach().cpu().numpy()
 
 
 def _attrs(material, notation, stress, tangent, units) -> dict:
@@ -137,18 +151,26 @@ def export_tangents(path, material: Hyperelastic, F_or_E, *, kind: str = "F", st
             "isochoric part plus a pressure that only the boundary conditions determine, so a tangent at a "
             "given F is not defined; export the compressible model (e.g. "
             f"{(material.name or '').replace('-incompressible', '') or 'the model'} with a bulk modulus K)")
-    F = _as_F(F_or_E, kind, material).detach().cpu().numpy()
-    n = F.shape[0]
+    shapes = dict(zip(("energy", "stress", "tangent"), output_shapes(notation), strict=True))
+    run = None
+    if kind == "E":  # compiled from the strains where it can be: F = U comes out of the kernel
+        X = _as_strain(F_or_E, material)
+        run = strain_evaluator(material, stress, tangent, notation, len(X))
+    if run is not None:
+        data, shapes = {}, {"F": (3, 3), **shapes}
+    else:
+        X = _as_F(F_or_E, kind, material).detach().cpu().numpy()
+        data = {"F": X}
+    n = len(X)
     if n == 0:
         raise ValueError("F_or_E: no points to export (an empty array)")
-    run = evaluator(material, stress, tangent, notation, n)
-    shapes = dict(zip(("energy", "stress", "tangent"), output_shapes(notation), strict=True))
+    run = run or evaluator(material, stress, tangent, notation, n)
 
     def fill(target: dict) -> None:
-        stream_rows(run, F, shapes, target, chunk_size, progress)
+        stream_rows(run, X, shapes, target, chunk_size, progress)
 
     attrs = _attrs(material, notation, stress, tangent, units)
-    write_tangent_file(path, {"F": F}, attrs, fill=(shapes, fill))
+    write_tangent_file(path, data, attrs, fill=(shapes, fill, n))
     return str(path)
 
 

@@ -25,6 +25,7 @@ import torch
 from constitutive import fast, mandel
 from constitutive import kinematics as kin
 from constitutive.hyperelastic import Hyperelastic
+from constitutive.principal import right_stretch
 
 from .abaqus_umat import jaumann_tangent
 from .notation import stress_to_vector, tangent_to_matrix
@@ -92,6 +93,41 @@ def _traced(stress: str, tangent: str, notation: str):
         s, D = m.stress_tangent_mandel_unchecked(e, False)
         return quantities(F, m.energy(mandel.from_mandel(e)), s, D, stress, tangent, notation)
     return fn
+
+
+def _traced_strain(stress: str, tangent: str, notation: str):
+    def fn(e: torch.Tensor, m) -> tuple:
+        E = mandel.from_mandel(e)
+        F = right_stretch(torch.eye(3, dtype=e.dtype) + 2.0 * E)  # F = U, no rotation
+        s, D = m.stress_tangent_mandel_unchecked(e, False)
+        return (F, *quantities(F, m.energy(E), s, D, stress, tangent, notation))
+    return fn
+
+
+def strain_evaluator(material: Hyperelastic, stress: str, tangent: str, notation: str,
+                     n: int) -> Evaluator | None:
+    """The compiled route from Mandel strains: fills ``(F = U = sqrt(I + 2E) (m, 3, 3), energy,
+    stress, tangent)`` at ``e`` (m, 6) (:func:`~constitutive.principal.right_stretch`, no
+    eigendecomposition); ``None`` where the compiled route does not apply (then ``F`` comes from
+    an eager ``eigh`` and :func:`evaluator` runs)."""
+    from constitutive.fast.custom import ProgramKernel
+
+    check_kinds(stress, tangent)
+    if not (fast.enabled() and n >= fast.MIN_POINTS and material.device.type == "cpu"
+            and material.dtype == torch.float64
+            and not any(getattr(material, p).requires_grad for p in material.parameters)):
+        return None
+    try:
+        k = ProgramKernel.get(material, _traced_strain(stress, tangent, notation), (6,),
+                              [(3, 3)] + output_shapes(notation), f"export-E:{stress}:{tangent}:{notation}")
+    except fast.FastPathUnavailable as exc:
+        warnings.warn(f"export: eager evaluation for {type(material).__name__} ({exc})", RuntimeWarning,
+                      stacklevel=3)
+        return None
+
+    def run(e: np.ndarray, outs: list[np.ndarray]) -> None:
+        k(material, np.ascontiguousarray(e, dtype=np.float64), outs)
+    return run
 
 
 def _eager(material, stress, tangent, notation) -> Evaluator:

@@ -1,6 +1,6 @@
 """Files of the tangent export: atomic HDF5 and ``.npz`` writers, rows streamed chunk by chunk.
 
-``write_tangent_file(path, data, attrs, fill=(shapes, chunks))`` writes ``data`` and the
+``write_tangent_file(path, data, attrs, fill=(shapes, chunks, n))`` writes ``data`` and the
 attributes, and datasets of per-row ``shapes`` that ``chunks(target)`` fills; in HDF5 files they
 are contiguous, allocated at creation, and their rows go to their byte offsets with
 ``os.pwrite`` (one copy of every byte, memory at one chunk). :func:`stream_rows` is the usual
@@ -102,15 +102,14 @@ class _RowWriter:
 
 
 def _write_hdf5(tmp: str, data: dict, attrs: dict, fill=None) -> None:
-    """HDF5 file of ``data`` and, with ``fill = (shapes, chunks)``, datasets of per-row
+    """HDF5 file of ``data`` and, with ``fill = (shapes, chunks, n)``, n-row datasets of per-row
     ``shapes`` filled chunk by chunk: allocated at creation (contiguous, little-endian float64,
     no fill values), their rows then written at their file offsets, so that memory stays at
     one chunk and the bytes go to the file once."""
     import h5py
 
     desc = _descriptions(attrs)
-    shapes, chunks = fill if fill is not None else ({}, None)
-    n = len(next(iter(data.values())))
+    shapes, chunks, n = fill if fill is not None else ({}, None, 0)
     with h5py.File(tmp, "w-") as f:
         for k, v in attrs.items():
             f.attrs[k] = v
@@ -139,8 +138,7 @@ def _write_hdf5(tmp: str, data: dict, attrs: dict, fill=None) -> None:
 
 def _write_npz(tmp: str, data: dict, attrs: dict, fill=None) -> None:
     if fill is not None:
-        shapes, chunks = fill
-        n = len(next(iter(data.values())))
+        shapes, chunks, n = fill
         extra = {k: np.empty((n, *s)) for k, s in shapes.items()}
         chunks(extra)
         data = {**data, **extra}
@@ -151,7 +149,7 @@ def _write_npz(tmp: str, data: dict, attrs: dict, fill=None) -> None:
 def write_tangent_file(path, data: dict, attrs: dict, fill=None) -> None:
     """Write arrays and attributes atomically (temporary file in the same directory, os.replace).
 
-    ``fill = (shapes, chunks)`` adds datasets of ``len(data["F"])`` rows with per-row ``shapes``
+    ``fill = (shapes, chunks, n)`` adds datasets of ``n`` rows with per-row ``shapes``
     (``{name: shape}``), filled by ``chunks(target)`` (``target[name][i0:i1] = ...``); an error
     there leaves no file behind and the previous one, if any, untouched.
     """
