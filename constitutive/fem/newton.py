@@ -263,9 +263,9 @@ def _predict(problem, solver, u, last, t, t_new, dofs, vals, timings):
         rhs = -(problem.external_force(u, t_new) - problem.external_force(u, t))[free]
         if scale > 0.0:
             eps = 1e-6 / scale
-            # with the tangent: the material's compiled path returns P with dP/dF (its pk1 alone
-            # is eager autograd, 15x slower on the 30^3 benchmark than the whole evaluation)
-            r_eps = problem.linearize(u + eps * du_p, t).R[free]
+            # the residual only: no element matrices (Problem.linearize still takes the
+            # material's compiled P and dP/dF where it can, faster than its eager P alone)
+            r_eps = problem.linearize(u + eps * du_p, t, tangent=False).R[free]
             rhs += (r_eps - last.R[free]) / eps
         if not np.any(rhs):
             return None

@@ -27,6 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from constitutive import fast
 from constitutive.inelastic import Inelastic
 from constitutive.tensors import det
 
@@ -342,7 +343,15 @@ class Problem:
                                              out=(P, self._workspace("A", (ne * nq, 3, 3, 3, 3))))
             A = A.reshape(ne, nq, 3, 3, 3, 3)
         else:
-            P, A = self.material.pk1(Fm.reshape(-1, 3, 3)), None
+            Ff = Fm.reshape(-1, 3, 3)
+            if fast.should_use(self.material, Ff, 9, False, None):
+                # residual only (the predictor): the compiled P comes with A, which is dropped;
+                # still several times faster than the eager P alone, and no element matrices
+                P = torch.empty(ne * nq, 3, 3, dtype=Fm.dtype)
+                P, _ = self.material.pk1_tangent(Ff, out=(P, self._workspace("A", (ne * nq, 3, 3, 3, 3))))
+            else:
+                P = self.material.pk1(Ff)
+            A = None
         P = P.reshape(ne, nq, 3, 3)
         t2 = time.perf_counter()
         tm["material"] = t2 - t1
