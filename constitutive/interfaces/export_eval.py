@@ -24,7 +24,8 @@ import torch
 
 from constitutive import fast, mandel
 from constitutive import kinematics as kin
-from constitutive.hyperelastic import Hyperelastic
+from constitutive.domain import require
+from constitutive.hyperelastic import DBL_MAX, Hyperelastic
 from constitutive.principal import right_stretch
 
 from .abaqus_umat import jaumann_tangent
@@ -41,6 +42,9 @@ TANGENTS = {
 }
 EXPORT_STRESS_MEASURES = {"pk2": "second Piola-Kirchhoff S", "pk1": "first Piola-Kirchhoff P = F S",
                           "cauchy": "Cauchy sigma = F S F^T / J", "kirchhoff": "Kirchhoff tau = F S F^T"}
+
+NONFINITE_EXPORT = ("the exported energy, stress or tangent is not finite: the state overflows double "
+                    "precision (e.g. |F| too large for the push-forward)")
 
 #: an evaluator fills ``(energy (m,), stress (m, ...), tangent (m, ...))`` at ``F`` (m, 3, 3)
 Evaluator = Callable[[np.ndarray, list[np.ndarray]], None]
@@ -70,7 +74,11 @@ def quantities(F, W, s, D, stress: str, tangent: str, notation: str) -> tuple:
          "spatial": lambda: kin.spatial_tangent(F, CC), "abaqus": lambda: jaumann_tangent(F, S, CC)}
     sig = {"pk2": lambda: S, "pk1": lambda: F @ S, "kirchhoff": lambda: kin.kirchhoff_from_pk2(F, S),
            "cauchy": lambda: kin.cauchy_from_pk2(F, S)}[stress]()
-    return W, stress_to_vector(sig, notation), tangent_to_matrix(T[tangent](), notation)
+    out = (W, stress_to_vector(sig, notation), tangent_to_matrix(T[tangent](), notation))
+    # the file's numbers must be finite, not only the engine's S and CC (F F S, F F F F CC, W)
+    total = W + out[1].reshape(*W.shape, -1).sum(-1) + out[2].reshape(*W.shape, -1).sum(-1)
+    require(total.detach().abs() <= DBL_MAX, NONFINITE_EXPORT)
+    return out
 
 
 def evaluate_tangents(material: Hyperelastic, F: torch.Tensor, stress: str, tangent: str,

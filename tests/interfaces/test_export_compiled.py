@@ -164,3 +164,18 @@ def test_strain_input_compiled_equals_eager(tmp_path, tangent, notation):
     np.testing.assert_allclose(U, U.transpose(0, 2, 1), rtol=0, atol=1e-14)  # no rotation: U symmetric
     C = np.eye(3) + 2 * mandel.from_mandel(torch.as_tensor(e)).numpy()
     np.testing.assert_allclose(U @ U, C, rtol=0, atol=1e-13 * np.abs(C).max())
+
+
+@pytest.mark.parametrize("n", [1, fast.MIN_POINTS + 10])
+def test_overflow_in_the_exported_quantities_is_an_error_not_inf(tmp_path, n):
+    """S and CC finite, but the Kirchhoff stress F S F^T and the energy overflow double precision
+    (F11 = 1e153, mu = 1e3): both routes refuse with the point's index instead of writing inf."""
+    mat = materials.get("neo-hooke", mu=1e3, lmbda=10.0)
+    F = torch.eye(3).expand(n, 3, 3).clone()
+    F[n // 2] = torch.diag(torch.tensor([1e153, 1.0, 1.0]))
+    S, CC = mat.pk2_tangent(F[n // 2: n // 2 + 1], fast=False)
+    assert bool(torch.isfinite(S).all() and torch.isfinite(CC).all())
+    for route in (fast.disabled, lambda: __import__("contextlib").nullcontext()):
+        with route(), pytest.raises(DomainError, match=rf"not finite.*first at index \({n // 2}\)"):
+            export_tangents(tmp_path / "o.h5", mat, F, stress="kirchhoff")
+        assert not (tmp_path / "o.h5").exists()
