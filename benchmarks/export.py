@@ -13,7 +13,9 @@ For each file layout (stress measure, tangent kind, notation) and model (neo-Hoo
 * **eager** (the export as it was before the compiled route, ``constitutive.fast.disabled()``):
   the engine's Mandel stress and tangent and the tensor conversions, at N/10 points;
 * the one-off cost: first export of a layout in the process (trace and, on a cold disk cache,
-  C compile).
+  C compile);
+* **strains in** (``kind="E"``, rows "E in: ..."): Mandel and Abaqus layouts, end to end and
+  eager (``F = U`` from torch's eigh) at N/10.
 
 Writes benchmarks/results/export.json and .md and prints the table. Files go to a temporary
 directory (``--dir``) and are removed after each timing.
@@ -107,6 +109,26 @@ def measure(mat, F: torch.Tensor, layout, directory: Path, repeats: int) -> dict
             "met": n / best["export"] / 1e6 >= TARGET_MPTS}
 
 
+def measure_strain(mat, F: torch.Tensor, layout, directory: Path, repeats: int) -> dict:
+    """``kind="E"``: Mandel Green-Lagrange strains in, ``F = U`` computed by the export (in the
+    kernel on the compiled route, by torch's eigh on the eager one at N/10 points)."""
+    from constitutive import kinematics
+
+    stress, tangent, notation = layout
+    kw = {"kind": "E", "stress": stress, "tangent": tangent, "notation": notation}
+    e = kinematics.strain_mandel_from_F(F).numpy()
+    n, h5 = e.shape[0], directory / "out.h5"
+    export_tangents(h5, mat, e[: 2 * fast.MIN_POINTS], **kw)
+    h5.unlink()
+    best = min(timed(lambda: export_tangents(h5, mat, e, **kw), h5) for _ in range(repeats))
+    m = max(fast.MIN_POINTS, n // 10)
+    with fast.disabled():
+        eager = timed(lambda: export_tangents(h5, mat, e[:m], **kw), h5)
+    return {"stress": stress, "tangent": tangent, "notation": notation, "n": n, "input": "E",
+            "export_s": best, "export_mpts": n / best / 1e6, "eager_mpts": m / eager / 1e6, "eager_n": m,
+            "speedup_vs_eager": (n / best) / (m / eager)}
+
+
 COLUMNS = [("model", "model", ""), ("layout", "stress / tangent / notation", ""), ("bytes_per_point", "B/pt", "{:.0f}"),
            ("export_mpts", "export h5", "{:.2f}"), ("raw_h5_mpts", "h5py ceiling", "{:.2f}"),
            ("ratio_to_ceiling", "of ceiling", "{:.2f}"), ("npz_mpts", "export npz", "{:.2f}"),
@@ -125,7 +147,8 @@ def markdown(data: dict) -> str:
         cells = []
         for k, _, fmt in COLUMNS:
             v = r.get(k)
-            cells.append("yes" if v is True else "no" if v is False else (fmt.format(v) if fmt else str(v)))
+            cells.append("-" if v is None else "yes" if v is True else "no" if v is False
+                         else (fmt.format(v) if fmt else str(v)))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -151,6 +174,10 @@ def main(argv=None) -> int:
                 progress(f"{name}: {' / '.join(layout)} ...")
                 r = measure(mat, F, layout, directory, repeats)
                 rows.append({"model": name, "layout": " / ".join(layout), **r})
+            for layout in LAYOUTS[::3]:  # strains in (kind="E"): the Mandel and Abaqus layouts
+                progress(f"{name}: strains in, {' / '.join(layout)} ...")
+                r = measure_strain(mat, F, layout, directory, repeats)
+                rows.append({"model": name, "layout": "E in: " + " / ".join(layout), **r})
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     data = {"machine": info, "n": n, "repeats": repeats, "rows": rows, "target_mpts": TARGET_MPTS,

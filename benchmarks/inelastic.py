@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.support
 from common import RESULTS, best_time, format_table, machine_info, progress, write_json  # noqa: E402
 
 import materials  # noqa: E402
@@ -72,26 +73,11 @@ def creep_compliance(t):
 
 
 def hereditary_P11(times, stretch, T):
-    """Independent quadrature of the incompressible uniaxial hereditary integral (see
-    tests/materials/test_viscoelastic.py)."""
-    xg, wg = np.polynomial.legendre.leggauss(10)
-    out = []
-    for t in times:
-        e = np.linspace(0.0, t, 801)
-        a, b = e[:-1, None], e[1:, None]
-        s = 0.5 * (a + b) + 0.5 * (b - a) * xg
-        w = 0.5 * (b - a) * wg
-        lam, dlam = stretch(s)
-        d11, d22 = 2 * MU * lam**-4 * dlam, -MU * lam**2 * dlam
-        q11 = q22 = 0.0
-        for bi, ti in zip(BETA, TAU, strict=True):
-            k = bi * np.exp(-(t - s) / ti) * w
-            q11, q22 = q11 + (k * d11).sum(), q22 + (k * d22).sum()
-        lt = stretch(t)[0]
-        i1 = lt**2 + 2 / lt
-        s11, s22 = MU * (1 - i1 / (3 * lt**2)) + q11, MU * (1 - i1 * lt / 3) + q22
-        out.append(lt * (s11 - s22 / lt**3))
-    return np.array(out)
+    """Independent quadrature of the incompressible uniaxial hereditary integral (shared with the
+    tests: ``tests/support.py``)."""
+    from tests.support import hereditary_P11 as quadrature
+
+    return quadrature(times, stretch, MU, BETA, TAU)
 
 
 # ----------------------------------------------------------------------------- verification

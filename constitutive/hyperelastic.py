@@ -25,10 +25,7 @@ from . import kinematics as kin
 from . import mandel
 from .domain import require
 from .material_base import MaterialBase
-from .parameters import Parameter, collect_parameters
 from .validation import (
-    DEFAULT_DTYPE,
-    as_scalar_param,
     as_tensor,
     check_strain_admissible,
     check_symmetric,
@@ -57,66 +54,11 @@ class Hyperelastic(MaterialBase):
         Values of the declared parameters (numbers, lists or tensors; tensors may require grad).
     """
 
-    #: registry name (set by :func:`materials.register`)
-    name: str = ""
-    #: literature reference, shown by the CLI and README
-    reference: str = ""
-    #: True for models used with J = 1 enforced by a pressure (driver, fitting)
-    incompressible: bool = False
-    parameters: dict[str, Parameter] = {}
-    #: the stress unit the parameters are expressed in, when known (metadata only: set by
-    #: ``materials.from_fit`` and :func:`constitutive.units.convert_material`; written into
-    #: Abaqus cards, compiled-library descriptions and FE outputs)
-    stress_unit: str | None = None
-    #: True for models whose strain argument is the small-strain tensor (linear elasticity): then
-    #: a strain is not required to be the Green-Lagrange strain of a deformation (C = I + 2E > 0)
-    small_strain: bool = False
-    #: non-numeric options: name -> (default, allowed values), e.g. the volumetric function
-    options: dict[str, tuple] = {}
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        cls.parameters = collect_parameters(cls)
-
-    def __init__(self, *, dtype: torch.dtype = DEFAULT_DTYPE, device=None, **params):
-        if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
-            raise TypeError(f"dtype: expected a floating torch.dtype, got {dtype!r}")
-        self.dtype = dtype
-        self.device = _device(device)
-        for oname, (odefault, choices) in self.options.items():
-            value = params.pop(oname, odefault)
-            if value not in choices:
-                raise ValueError(
-                    f"{type(self).__name__}: option {oname!r} must be one of {list(choices)}, "
-                    f"got {value!r}"
-                )
-            setattr(self, oname, value)
-        unknown = sorted(set(params) - set(self.parameters))
-        if unknown:
-            import difflib
-
-            known = list(self.parameters) + list(self.options)
-            hints = [f"{u!r} (did you mean {c[0]!r}?)" if (c := difflib.get_close_matches(u, known, 1, 0.6))
-                     else repr(u) for u in unknown]
-            raise TypeError(
-                f"{type(self).__name__}: unknown parameter(s) {', '.join(hints)}; expected some of {known}"
-            )
-        for pname, spec in self.parameters.items():
-            value = params.get(pname, spec.default)
-            if value is None:
-                raise TypeError(f"{type(self).__name__}: missing required parameter {pname!r}")
-            t = as_scalar_param(value, pname, dtype, self.device)
-            spec.check(t)
-            setattr(self, pname, t)
-        self.validate()
 
     # ------------------------------------------------------------------ to be overridden
     def energy(self, E: torch.Tensor) -> torch.Tensor:
         """Strain energy per unit reference volume; E (...,3,3) symmetric -> W (...)."""
         raise NotImplementedError(f"{type(self).__name__} must implement energy(self, E)")
-
-    def validate(self) -> None:
-        """Extra parameter checks beyond bounds (override; raise ``ValueError``)."""
 
     def initial_moduli(self) -> tuple[float, float]:
         """Initial shear modulus G and bulk modulus K (``math.inf`` if incompressible)."""
@@ -296,18 +238,6 @@ class Hyperelastic(MaterialBase):
         return mandel.isotropic_stiffness_mandel(float(G), float(K), self.dtype, self.device)
 
 
-def _device(device) -> torch.device:
-    """``torch.device`` of the ``device`` argument, refused with one line when it is unusable."""
-    if device is None:
-        return torch.device("cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(f"device: {device!r} is not a torch device ({exc})") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device: {device!r} requested but this torch build has no usable CUDA "
-                         f"(torch {torch.__version__}, torch.cuda.is_available() is False); use device='cpu'")
-    return dev
 
 
 def _into(out, results: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:

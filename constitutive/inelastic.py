@@ -40,10 +40,7 @@ from . import mandel
 from .domain import DomainError, domain_message, require
 from .hyperelastic import DBL_MAX, NONFINITE_RESULT, Hyperelastic
 from .material_base import MaterialBase
-from .parameters import Parameter, collect_parameters
 from .validation import (
-    DEFAULT_DTYPE,
-    as_scalar_param,
     as_tensor,
     index_text,
 )
@@ -75,42 +72,6 @@ class Inelastic(MaterialBase):
     not start at zero, :meth:`initial_state_values`.
     """
 
-    name: str = ""
-    reference: str = ""
-    incompressible: bool = False
-    small_strain: bool = False
-    stress_unit: str | None = None
-    parameters: dict[str, Parameter] = {}
-    options: dict[str, tuple] = {}
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        cls.parameters = collect_parameters(cls)
-
-    def __init__(self, *, dtype: torch.dtype = DEFAULT_DTYPE, device=None, **params):
-        self.dtype = dtype
-        self.device = torch.device("cpu") if device is None else torch.device(device)
-        for oname, (odefault, choices) in self.options.items():
-            value = params.pop(oname, odefault)
-            if value not in choices:
-                raise ValueError(
-                    f"{type(self).__name__}: option {oname!r} must be one of {list(choices)}, got {value!r}"
-                )
-            setattr(self, oname, value)
-        unknown = sorted(set(params) - set(self.parameters))
-        if unknown:
-            raise TypeError(
-                f"{type(self).__name__}: unknown parameter(s) {unknown}; expected some of "
-                f"{list(self.parameters) + list(self.options)}"
-            )
-        for pname, spec in self.parameters.items():
-            value = params.get(pname, spec.default)
-            if value is None:
-                raise TypeError(f"{type(self).__name__}: missing required parameter {pname!r}")
-            t = as_scalar_param(value, pname, dtype, self.device)
-            spec.check(t)
-            setattr(self, pname, t)
-        self.validate()
 
     # ------------------------------------------------------------------ to be overridden
     @property
@@ -129,9 +90,6 @@ class Inelastic(MaterialBase):
     def initial_state_values(self) -> torch.Tensor:
         """State of the virgin material, (n_state,); zeros unless overridden."""
         return torch.zeros(self.n_state, dtype=self.dtype, device=self.device)
-
-    def validate(self) -> None:
-        """Extra parameter checks beyond bounds (override; raise ``ValueError``)."""
 
     # ------------------------------------------------------------------ parameters
     @property

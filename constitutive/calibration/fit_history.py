@@ -35,6 +35,7 @@ from scipy.optimize import least_squares
 from . import driver, history
 from .experiments import Experiment, load_experiments
 from .fit_problem import RELATIVE_FLOOR, experiment_path
+from .params import Entry, select_entries
 
 #: smallest ln(tau_i / tau_{i-1}) of the ordered relaxation times
 ORDER_GAP = 1e-6
@@ -60,54 +61,12 @@ def measured_data(exp: Experiment, units: str) -> np.ndarray:
     return exp.stress_in(units).reshape(exp.n, -1)
 
 
-def _inward(b: float, upper: bool, open_: bool) -> float:
-    """An open bound moved inwards by a relative 1e-10 (every iterate admissible)."""
-    if not math.isfinite(b) or not open_:
-        return b
-    d = 1e-10 * max(1.0, abs(b))
-    return b - d if upper else b + d
-
-
-@dataclass(frozen=True)
-class _Entry:
-    name: str
-    index: int | None
-    lower: float
-    upper: float
-    ordered: bool = False
-
-    @property
-    def label(self) -> str:
-        return self.name if self.index is None else f"{self.name}[{self.index}]"
-
-
 class HistorySpace:
     """Free parameters of a state model; all-free ``tau`` in ordered log form."""
 
     def __init__(self, material, free=None, fixed=None):
         self.base = material
-        self.values = {
-            k: (np.asarray(v, dtype=np.float64) if isinstance(v, list) else float(v))
-            for k, v in material.parameter_values().items()
-        }
-        entries = []
-        for name, spec in material.parameters.items():
-            lo, hi = spec.bounds_for_fit()
-            lo, hi = _inward(lo, False, spec.open_bounds), _inward(hi, True, spec.open_bounds)
-            v = self.values[name]
-            if isinstance(v, np.ndarray):
-                entries += [_Entry(name, i, lo, hi) for i in range(v.size)]
-            else:
-                entries.append(_Entry(name, None, lo, hi))
-        labels = {e.label for e in entries} | {e.name for e in entries}
-        for what, sel in (("free", free), ("fixed", fixed)):
-            unknown = sorted(set(sel or ()) - labels)
-            if unknown:
-                raise ValueError(f"{what}: unknown parameter(s) {unknown}; the model has {sorted(labels)}")
-        chosen = [e for e in entries if free is None or e.name in free or e.label in free]
-        chosen = [e for e in chosen if not (fixed and (e.name in fixed or e.label in fixed))]
-        if not chosen:
-            raise ValueError("free: no free parameter left to fit")
+        self.values, chosen = select_entries(material, free, fixed)
         taus = [e for e in chosen if e.name == "tau"]
         if (
             "tau" in self.values
@@ -125,7 +84,7 @@ class HistorySpace:
             k = 0
             for j, e in enumerate(chosen):
                 if e.name == "tau":
-                    chosen[j] = _Entry("tau", k, -math.inf if k == 0 else ORDER_GAP, math.inf, True)
+                    chosen[j] = Entry("tau", k, -math.inf if k == 0 else ORDER_GAP, math.inf, True)
                     k += 1
         self.entries = chosen
 

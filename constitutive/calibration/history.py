@@ -144,6 +144,19 @@ def _times(t0: float, t1: float, n: int, spacing: str) -> np.ndarray:
     return np.linspace(t0, t1, n + 1)[1:]
 
 
+def _step_hold(start: float, target: float, hold: float, ramp: float, n_ramp: int, n_hold: int,
+               spacing: str) -> tuple[np.ndarray, np.ndarray]:
+    """Times and control values of a ramp from ``start`` to ``target`` in ``ramp`` (``0``: a
+    step at t = 0) over ``n_ramp`` increments, then a hold of ``hold`` in ``n_hold``."""
+    if ramp > 0:
+        t_r = np.linspace(0.0, ramp, n_ramp + 1)
+        c_r = start + (target - start) * t_r / ramp
+    else:
+        t_r, c_r = np.array([0.0]), np.array([target])
+    t_h = _times(t_r[-1], t_r[-1] + hold, n_hold, spacing)
+    return np.concatenate([t_r, t_h]), np.concatenate([c_r, np.full(t_h.size, target)])
+
+
 def relaxation(
     stretch: float,
     hold: float,
@@ -157,13 +170,7 @@ def relaxation(
     ``ramp`` (``0``: an instantaneous step) over ``n_ramp`` increments, then is held for ``hold``
     with ``n_hold`` increments (``spacing="log"``: geometric, for several decades)."""
     start = 0.0 if mode == "simple_shear" else 1.0
-    if ramp > 0:
-        t_r = np.linspace(0.0, ramp, n_ramp + 1)
-        c_r = start + (stretch - start) * t_r / ramp
-    else:
-        t_r, c_r = np.array([0.0]), np.array([stretch])
-    t_h = _times(t_r[-1], t_r[-1] + hold, n_hold, spacing)
-    return strain_history(mode, np.concatenate([t_r, t_h]), np.concatenate([c_r, np.full(t_h.size, stretch)]))
+    return strain_history(mode, *_step_hold(start, stretch, hold, ramp, n_ramp, n_hold, spacing))
 
 
 def creep(
@@ -177,13 +184,7 @@ def creep(
 ) -> LoadHistory:
     """Stress step and hold: the nominal stress rises linearly to ``stress`` in ``ramp``
     (``0``: a step) and is held for ``hold``; the stretch is measured."""
-    if ramp > 0:
-        t_r = np.linspace(0.0, ramp, n_ramp + 1)
-        p_r = stress * t_r / ramp
-    else:
-        t_r, p_r = np.array([0.0]), np.array([stress])
-    t_h = _times(t_r[-1], t_r[-1] + hold, n_hold, spacing)
-    return stress_history(mode, np.concatenate([t_r, t_h]), np.concatenate([p_r, np.full(t_h.size, stress)]))
+    return stress_history(mode, *_step_hold(0.0, stress, hold, ramp, n_ramp, n_hold, spacing))
 
 
 def cyclic(peaks, rate: float, n_per_segment: int = 20, mode: str = "uniaxial") -> LoadHistory:

@@ -24,6 +24,8 @@ class Entry:
     index: int | None
     lower: float
     upper: float
+    #: an ordered relaxation time in log form (state-model fits, ``fit_history``)
+    ordered: bool = False
 
     @property
     def label(self) -> str:
@@ -38,6 +40,34 @@ def _inward(b: float, upper: bool, open_: bool) -> float:
     return b - d if upper else b + d
 
 
+def select_entries(material, free=None, fixed=None) -> tuple[dict, list[Entry]]:
+    """The start values (``name -> float | array``) and the free :class:`Entry` list of a fit
+    of ``material``: every scalar of every declared parameter, bounds from the declaration (open
+    ones moved inwards), restricted to ``free`` (names or labels; default all) minus ``fixed``."""
+    values = {k: np.atleast_1d(np.asarray(v, dtype=np.float64)) if isinstance(v, list)
+              else float(v) for k, v in material.parameter_values().items()}
+    entries = []
+    for name, spec in material.parameters.items():
+        lo, hi = spec.bounds_for_fit()
+        lo, hi = _inward(lo, False, spec.open_bounds), _inward(hi, True, spec.open_bounds)
+        v = values[name]
+        if isinstance(v, np.ndarray):
+            entries += [Entry(name, i, lo, hi) for i in range(v.size)]
+        else:
+            entries.append(Entry(name, None, lo, hi))
+    labels = {e.label for e in entries} | {e.name for e in entries}
+    for what, sel in (("free", free), ("fixed", fixed)):
+        unknown = sorted(set(sel or ()) - labels)
+        if unknown:
+            raise ValueError(f"{what}: unknown parameter(s) {unknown}; the model has "
+                             f"{[e.label for e in entries]}")
+    chosen = [e for e in entries if free is None or e.name in free or e.label in free]
+    chosen = [e for e in chosen if not (fixed and (e.name in fixed or e.label in fixed))]
+    if not chosen:
+        raise ValueError("free: no free parameter left to fit")
+    return values, chosen
+
+
 class ParameterSpace:
     """Free parameters of ``material`` (a start material holding the start/fixed values).
 
@@ -50,28 +80,7 @@ class ParameterSpace:
 
     def __init__(self, material, free=None, fixed=None):
         self.base = material
-        self.values = {k: np.atleast_1d(np.asarray(v, dtype=np.float64)) if isinstance(v, list)
-                       else float(v) for k, v in material.parameter_values().items()}
-        entries = []
-        for name, spec in material.parameters.items():
-            lo, hi = spec.bounds_for_fit()
-            lo, hi = _inward(lo, False, spec.open_bounds), _inward(hi, True, spec.open_bounds)
-            v = self.values[name]
-            if isinstance(v, np.ndarray):
-                entries += [Entry(name, i, lo, hi) for i in range(v.size)]
-            else:
-                entries.append(Entry(name, None, lo, hi))
-        labels = {e.label for e in entries} | {e.name for e in entries}
-        for what, sel in (("free", free), ("fixed", fixed)):
-            unknown = sorted(set(sel or ()) - labels)
-            if unknown:
-                raise ValueError(f"{what}: unknown parameter(s) {unknown}; the model has "
-                                 f"{[e.label for e in entries]}")
-        chosen = [e for e in entries if free is None or e.name in free or e.label in free]
-        chosen = [e for e in chosen if not (fixed and (e.name in fixed or e.label in fixed))]
-        if not chosen:
-            raise ValueError("free: no free parameter left to fit")
-        self.entries = chosen
+        self.values, self.entries = select_entries(material, free, fixed)
 
     @property
     def labels(self) -> list[str]:

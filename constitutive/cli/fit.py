@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .common import check_outputs, parse_params
+from .common import check_outputs, make_model, parse_params
 from .progress import Progress
 
 
@@ -109,8 +109,6 @@ def _run_state_fit(args, exps) -> int:
     """A state model (viscoelastic, mullins) on time series: :func:`fit_history` from the
     ``--param`` start values (the model's defaults otherwise), exact Jacobian by default."""
     from constitutive.calibration.fit_history import fit_history, history_fit_figure
-
-    from .common import make_model
 
     for flag, value in (("--hdf5", args.hdf5), ("--compressible", args.compressible),
                         ("--free-bulk", args.free_bulk), ("--terms", args.terms)):

@@ -60,21 +60,23 @@ DEFAULT_UNITS = "stress, tangent and energy density in the stress unit of the pa
 
 
 # ----------------------------------------------------------------------------- evaluation
-def _as_F(F_or_E, kind: str, material: Hyperelastic) -> torch.Tensor:
-    if kind == "F":  # one compiled pass for large valid batches, the full checks otherwise
-        plain = isinstance(F_or_E, np.ndarray) and F_or_E.dtype == np.float64
-        x = torch.from_numpy(F_or_E) if plain else F_or_E
-        F = validate_input(material, "pk1", x) if isinstance(x, torch.Tensor) else \
-            material.as_deformation_gradient(x, "F")
-        return F.reshape(-1, 3, 3)
-    if kind == "E":
-        x = torch.as_tensor(np.asarray(F_or_E, dtype=np.float64))
-        E = mandel.from_mandel(x) if x.shape[-1:] == (6,) else material.as_strain_tensor(x, "E")
-        lam, Q = torch.linalg.eigh(torch.eye(3, dtype=E.dtype, device=E.device) + 2.0 * E.reshape(-1, 3, 3))
-        if bool((lam <= 0).any()):
-            raise ValueError("E: I + 2E must be positive definite (C = F^T F)")
-        return (Q * lam.sqrt()[..., None, :]) @ Q.transpose(-1, -2)  # F = U, no rotation
-    raise ValueError(f"kind: expected 'F' or 'E', got {kind!r}")
+def _as_F(F, material: Hyperelastic) -> np.ndarray:
+    """Validated deformation gradients (n, 3, 3): one compiled pass for large valid batches, the
+    material's full checks otherwise."""
+    x = torch.from_numpy(F) if isinstance(F, np.ndarray) and F.dtype == np.float64 else F
+    if isinstance(x, torch.Tensor):
+        x = validate_input(material, "pk1", x)
+    else:
+        x = material.as_deformation_gradient(x, "F")
+    return x.reshape(-1, 3, 3).detach().cpu().numpy()
+
+
+def _stretch_of(e: np.ndarray) -> np.ndarray:
+    """``F = U = sqrt(I + 2E)`` (n, 3, 3) of validated Mandel strains, by torch's ``eigh`` (the
+    eager route; the compiled one computes ``U`` in the kernel)."""
+    E = mandel.from_mandel(torch.from_numpy(e))
+    lam, Q = torch.linalg.eigh(torch.eye(3, dtype=E.dtype) + 2.0 * E)
+    return ((Q * lam.sqrt()[..., None, :]) @ Q.transpose(-1, -2)).numpy()  # no rotation
 
 
 def _as_strain(E, material: Hyperelastic) -> np.ndarray:
@@ -137,6 +139,8 @@ def export_tangents(path, material: Hyperelastic, F_or_E, *, kind: str = "F", st
         raise ValueError(f"tangent: expected one of {list(TANGENTS)}, got {tangent!r}")
     if not (isinstance(chunk_size, int) and chunk_size > 0):
         raise ValueError(f"chunk_size: expected a positive integer, got {chunk_size!r}")
+    if kind not in ("F", "E"):
+        raise ValueError(f"kind: expected 'F' or 'E', got {kind!r}")
     stress = stress or TANGENTS[tangent][0]
     check_kinds(stress, tangent)
     notation = notation or {"abaqus": "abaqus", "dP/dF": "tensor"}.get(tangent, "mandel")
@@ -152,15 +156,16 @@ def export_tangents(path, material: Hyperelastic, F_or_E, *, kind: str = "F", st
             "given F is not defined; export the compressible model (e.g. "
             f"{(material.name or '').replace('-incompressible', '') or 'the model'} with a bulk modulus K)")
     shapes = dict(zip(("energy", "stress", "tangent"), output_shapes(notation), strict=True))
-    run = None
+    run, data = None, {}
     if kind == "E":  # compiled from the strains where it can be: F = U comes out of the kernel
         X = _as_strain(F_or_E, material)
         run = strain_evaluator(material, stress, tangent, notation, len(X))
-    if run is not None:
-        data, shapes = {}, {"F": (3, 3), **shapes}
+        if run is not None:
+            shapes = {"F": (3, 3), **shapes}
+        else:
+            X = data["F"] = _stretch_of(X)
     else:
-        X = _as_F(F_or_E, kind, material).detach().cpu().numpy()
-        data = {"F": X}
+        X = data["F"] = _as_F(F_or_E, material)
     n = len(X)
     if n == 0:
         raise ValueError("F_or_E: no points to export (an empty array)")

@@ -112,29 +112,23 @@ def _traced_strain(stress: str, tangent: str, notation: str):
     return fn
 
 
-def strain_evaluator(material: Hyperelastic, stress: str, tangent: str, notation: str,
-                     n: int) -> Evaluator | None:
-    """The compiled route from Mandel strains: fills ``(F = U = sqrt(I + 2E) (m, 3, 3), energy,
-    stress, tangent)`` at ``e`` (m, 6) (:func:`~constitutive.principal.right_stretch`, no
-    eigendecomposition); ``None`` where the compiled route does not apply (then ``F`` comes from
-    an eager ``eigh`` and :func:`evaluator` runs)."""
+def _wanted(material: Hyperelastic, n: int) -> bool:
+    """Should ``n`` points take the compiled route (fast path enabled, large CPU batch)?"""
+    return fast.enabled() and n >= fast.MIN_POINTS and material.device.type == "cpu"
+
+
+def _compiled(material: Hyperelastic, fn, in_shape, out_shapes, tag: str) -> Evaluator:
+    """``run(x, outs)`` on the :class:`~constitutive.fast.custom.ProgramKernel` of ``fn``;
+    :class:`constitutive.fast.FastPathUnavailable` where it cannot be built."""
     from constitutive.fast.custom import ProgramKernel
 
-    check_kinds(stress, tangent)
-    if not (fast.enabled() and n >= fast.MIN_POINTS and material.device.type == "cpu"
-            and material.dtype == torch.float64
-            and not any(getattr(material, p).requires_grad for p in material.parameters)):
-        return None
-    try:
-        k = ProgramKernel.get(material, _traced_strain(stress, tangent, notation), (6,),
-                              [(3, 3)] + output_shapes(notation), f"export-E:{stress}:{tangent}:{notation}")
-    except fast.FastPathUnavailable as exc:
-        warnings.warn(f"export: eager evaluation for {type(material).__name__} ({exc})", RuntimeWarning,
-                      stacklevel=3)
-        return None
+    grads = any(getattr(material, p).requires_grad for p in material.parameters)
+    if material.dtype != torch.float64 or grads:
+        raise fast.FastPathUnavailable("the compiled export needs float64 parameters without gradients")
+    k = ProgramKernel.get(material, fn, in_shape, out_shapes, tag)
 
-    def run(e: np.ndarray, outs: list[np.ndarray]) -> None:
-        k(material, np.ascontiguousarray(e, dtype=np.float64), outs)
+    def run(x: np.ndarray, outs: list[np.ndarray]) -> None:
+        k(material, np.ascontiguousarray(x, dtype=np.float64), outs)
     return run
 
 
@@ -146,31 +140,44 @@ def _eager(material, stress, tangent, notation) -> Evaluator:
     return run
 
 
+def _warn_eager(material, exc: Exception) -> None:
+    warnings.warn(f"export: eager evaluation for {type(material).__name__} ({exc})", RuntimeWarning,
+                  stacklevel=4)
+
+
 def compiled_evaluator(material: Hyperelastic, stress: str, tangent: str, notation: str) -> Evaluator:
-    """The compiled route; raises :class:`constitutive.fast.FastPathUnavailable` where it
-    cannot be built (no C compiler, another device, a model the tracer does not know)."""
-    from constitutive.fast.custom import ProgramKernel
-
+    """The compiled route from deformation gradients, ``run(F (m, 3, 3), [energy, stress,
+    tangent])``; raises :class:`constitutive.fast.FastPathUnavailable` where it cannot be built
+    (no C compiler, another device, a model the tracer does not know)."""
     check_kinds(stress, tangent)
-    grads = any(getattr(material, p).requires_grad for p in material.parameters)
-    if material.dtype != torch.float64 or grads:
-        raise fast.FastPathUnavailable("the compiled export needs float64 parameters without gradients")
-    k = ProgramKernel.get(material, _traced(stress, tangent, notation), (3, 3), output_shapes(notation),
-                          f"export:{stress}:{tangent}:{notation}")
+    return _compiled(material, _traced(stress, tangent, notation), (3, 3), output_shapes(notation),
+                     f"export:{stress}:{tangent}:{notation}")
 
-    def run(F: np.ndarray, outs: list[np.ndarray]) -> None:
-        k(material, np.ascontiguousarray(F, dtype=np.float64), outs)
-    return run
+
+def strain_evaluator(material: Hyperelastic, stress: str, tangent: str, notation: str,
+                     n: int) -> Evaluator | None:
+    """The compiled route from Mandel strains: fills ``(F = U = sqrt(I + 2E) (m, 3, 3), energy,
+    stress, tangent)`` at ``e`` (m, 6) (:func:`~constitutive.principal.right_stretch`, no
+    eigendecomposition); ``None`` where the compiled route does not apply (then ``F`` comes from
+    an eager ``eigh`` and :func:`evaluator` runs)."""
+    check_kinds(stress, tangent)
+    if not _wanted(material, n):
+        return None
+    try:
+        return _compiled(material, _traced_strain(stress, tangent, notation), (6,),
+                         [(3, 3)] + output_shapes(notation), f"export-E:{stress}:{tangent}:{notation}")
+    except fast.FastPathUnavailable as exc:
+        _warn_eager(material, exc)
+        return None
 
 
 def evaluator(material: Hyperelastic, stress: str, tangent: str, notation: str, n: int) -> Evaluator:
     """The compiled route for ``n >= constitutive.fast.MIN_POINTS`` points where it can be built
     and the fast path is enabled (one ``RuntimeWarning`` when it cannot), else the eager one."""
     check_kinds(stress, tangent)
-    if fast.enabled() and n >= fast.MIN_POINTS and material.device.type == "cpu":
+    if _wanted(material, n):
         try:
             return compiled_evaluator(material, stress, tangent, notation)
         except fast.FastPathUnavailable as exc:
-            warnings.warn(f"export: eager evaluation for {type(material).__name__} ({exc})", RuntimeWarning,
-                          stacklevel=3)
+            _warn_eager(material, exc)
     return _eager(material, stress, tangent, notation)

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import materials
+import tests.support as support
 from constitutive import kinematics as kin
 from constitutive.calibration import history as H
 
@@ -96,29 +97,8 @@ def _stretch(t):
 
 
 def hereditary_P11(times):
-    """Independent solution of the incompressible uniaxial history ``lambda(t)``:
-    ``S_iso = mu (I - I1/3 C^-1)`` with ``C = diag(l^2, 1/l, 1/l)``, ``dS11/dl = 2 mu l^-4``,
-    ``dS22/dl = -mu l^2``, ``Q_i(t) = beta_i int exp(-(t - s)/tau_i) dS_iso/ds ds`` by composite
-    Gauss-Legendre quadrature, the pressure from ``S22 = 0``."""
-    xg, wg = np.polynomial.legendre.leggauss(10)
-    out = []
-    for t in times:
-        edges = np.linspace(0.0, t, 801)
-        a, b = edges[:-1, None], edges[1:, None]
-        s = 0.5 * (a + b) + 0.5 * (b - a) * xg
-        w = 0.5 * (b - a) * wg
-        lam, dlam = _stretch(s)
-        d11, d22 = 2 * MU * lam**-4 * dlam, -MU * lam**2 * dlam
-        q11 = q22 = 0.0
-        for bi, ti in zip(BETA, TAU, strict=True):
-            k = bi * np.exp(-(t - s) / ti) * w
-            q11, q22 = q11 + (k * d11).sum(), q22 + (k * d22).sum()
-        lt = _stretch(t)[0]
-        i1 = lt**2 + 2 / lt
-        s11, s22 = MU * (1 - i1 / (3 * lt**2)) + q11, MU * (1 - i1 * lt / 3) + q22
-        p = s22 / lt
-        out.append(lt * (s11 - p / lt**2))
-    return np.array(out)
+    """The independent quadrature of :func:`tests.support.hereditary_P11` along ``_stretch``."""
+    return support.hereditary_P11(times, _stretch, MU, BETA, TAU)
 
 
 def test_recurrence_converges_to_the_hereditary_integral_at_second_order(visco):
